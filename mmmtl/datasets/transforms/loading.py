@@ -1,0 +1,433 @@
+# Copyright (c) mmmtl contributors. All rights reserved.
+"""Loading of images and of every task's annotation from the formats in use.
+
+A dataset describes each sample's annotations in ``results['ann_info']``::
+
+    results['ann_info'] = {
+        'semseg': dict(path='.../segmentation/0001.png',
+                       label_map={0: 255}, label_offset=-1),
+        'depth': dict(path='.../depth/0001.npy'),
+        'normals': dict(path='.../normals/0001.png', encoding='uint16'),
+    }
+
+:class:`LoadMultiTaskAnnotations` reads each file with the reader chosen by
+its extension (``.png``/``.jpg`` through OpenCV, keeping 16-bit values;
+``.npy``; ``.mat`` through SciPy) and then applies the *decoding* options of
+the entry, documented in :func:`decode_annotation`. Every map is then checked
+(size, value range, finiteness) and stored under the task's ``results_key``
+(see :mod:`mmmtl.structures.tasks`), which is appended to
+``results['seg_fields']`` so geometric transforms move it.
+"""
+import os.path as osp
+from typing import Callable, Dict, List, Optional, Sequence
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmengine.logging import MMLogger
+from mmseg.registry import TRANSFORMS
+
+from mmmtl.structures import TaskSpec, check_tasks, get_task
+
+#: Readers by file extension: ``reader(path, **options) -> np.ndarray``.
+AnnotationReader = Callable[..., np.ndarray]
+
+# Tolerance on |n| - 1 for surface normals given as unit vectors.
+NORMALS_UNIT_TOLERANCE = 1e-2
+
+
+class AnnotationError(ValueError):
+    """An annotation file is missing, unreadable or holds invalid values."""
+
+
+def _check_exists(path: str) -> None:
+    if not osp.isfile(path):
+        raise AnnotationError(f'{path}: file not found')
+
+
+def read_image_file(path: str, channel_order: str = 'rgb') -> np.ndarray:
+    """Read a PNG/JPEG keeping its bit depth.
+
+    Args:
+        path (str): File path.
+        channel_order (str): ``'rgb'`` flips OpenCV's BGR order of 3-channel
+            images to RGB; ``'bgr'`` keeps it.
+
+    Returns:
+        np.ndarray: (H, W) or (H, W, C) array of the file's dtype.
+    """
+    _check_exists(path)
+    array = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    if array is None:
+        raise AnnotationError(f'{path}: OpenCV cannot decode this image')
+    if array.ndim == 3 and array.shape[2] == 4:
+        array = array[..., :3]
+    if array.ndim == 3 and channel_order == 'rgb':
+        array = np.ascontiguousarray(array[..., ::-1])
+    return array
+
+
+def read_npy_file(path: str) -> np.ndarray:
+    """Read a ``.npy`` array (no pickles)."""
+    _check_exists(path)
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as err:
+        raise AnnotationError(f'{path}: cannot read .npy file ({err})')
+
+
+def read_mat_file(path: str, key: Optional[str] = None,
+                  parser: Optional[Callable] = None) -> np.ndarray:
+    """Read a MATLAB ``.mat`` file.
+
+    Args:
+        path (str): File path.
+        key (str, optional): Variable holding the array, e.g. ``'LabelMap'``.
+        parser (callable, optional): ``parser(mat_dict) -> np.ndarray`` for
+            structured files (e.g. PASCAL-Part ``anno`` structs); wins over
+            ``key``.
+
+    Returns:
+        np.ndarray: The array.
+    """
+    from scipy.io import loadmat  # imported lazily: rarely needed
+    _check_exists(path)
+    try:
+        mat = loadmat(path)
+    except Exception as err:  # scipy raises many kinds on corrupt files
+        raise AnnotationError(f'{path}: cannot read .mat file ({err})')
+    if parser is not None:
+        return parser(mat)
+    if key is None or key not in mat:
+        variables = sorted(k for k in mat if not k.startswith('__'))
+        raise AnnotationError(f'{path}: .mat variable {key!r} not found; '
+                              f'the file holds {variables}')
+    return np.asarray(mat[key])
+
+
+def read_annotation_file(path: str, **options) -> np.ndarray:
+    """Read an annotation with the reader that its extension selects.
+
+    Args:
+        path (str): ``.png``, ``.jpg``, ``.jpeg``, ``.npy`` or ``.mat`` file.
+        **options: Reader options (``channel_order`` for images, ``key`` and
+            ``parser`` for ``.mat``).
+
+    Returns:
+        np.ndarray: The raw array.
+    """
+    ext = osp.splitext(path)[1].lower()
+    if ext in ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff'):
+        return read_image_file(path, options.get('channel_order', 'rgb'))
+    if ext == '.npy':
+        return read_npy_file(path)
+    if ext == '.mat':
+        return read_mat_file(path, options.get('key'), options.get('parser'))
+    raise AnnotationError(f'{path}: unsupported annotation format {ext!r}; '
+                          'expected .png, .jpg, .npy or .mat')
+
+
+def apply_label_map(labels: np.ndarray, label_map: Dict[int, int],
+                    label_offset: int = 0) -> np.ndarray:
+    """Remap integer labels: listed values by ``label_map``, others shifted.
+
+    Args:
+        labels (np.ndarray): Integer label map of any shape.
+        label_map (dict[int, int]): Explicit mapping of some raw values, e.g.
+            ``{0: 255}`` (unlabelled to ignore) or ``{-1: 255}``.
+        label_offset (int): Added to every value not in ``label_map``, e.g.
+            ``-1`` for NYUD's 1-based classes.
+
+    Returns:
+        np.ndarray: int64 label map.
+    """
+    raw = labels.astype(np.int64)
+    out = raw + label_offset
+    for src, dst in label_map.items():
+        out[raw == src] = dst
+    return out
+
+
+def decode_normals(raw: np.ndarray, encoding: str) -> np.ndarray:
+    """Decode surface normals to float32 unit vectors (zero = invalid).
+
+    Args:
+        raw (np.ndarray): (H, W, 3) array.
+        encoding (str): ``'float'`` (already vectors), ``'uint8'``
+            (``2 * v / 255 - 1``) or ``'uint16'`` (``2 * v / 65535 - 1``).
+            For integer encodings an all-zero pixel marks an invalid normal.
+
+    Returns:
+        np.ndarray: (H, W, 3) float32.
+    """
+    if encoding == 'float':
+        return raw.astype(np.float32)
+    scale = {'uint8': 255.0, 'uint16': 65535.0}.get(encoding)
+    if scale is None:
+        raise ValueError(f'unknown normals encoding {encoding!r}; expected '
+                         "'float', 'uint8' or 'uint16'")
+    invalid = np.all(raw == 0, axis=-1)
+    normals = (2.0 * raw.astype(np.float32) / scale - 1.0)
+    normals[invalid] = 0.0
+    return normals
+
+
+def decode_annotation(raw: np.ndarray, spec: TaskSpec,
+                      label_map: Optional[Dict[int, int]] = None,
+                      label_offset: int = 0, scale: float = 1.0,
+                      encoding: str = 'float',
+                      binary_threshold: Optional[float] = None,
+                      renormalize: bool = False) -> np.ndarray:
+    """Turn a raw array into the task's canonical map.
+
+    Canonical maps: discrete and binary tasks int64 labels with the task's
+    ignore value; depth float32 (0 = invalid); normals float32 (H, W, 3),
+    zero vector = invalid.
+
+    Args:
+        raw (np.ndarray): Array as read from the file.
+        spec (TaskSpec): The task.
+        label_map (dict[int, int], optional): See :func:`apply_label_map`.
+        label_offset (int): See :func:`apply_label_map`.
+        scale (float): Multiplier for continuous values (e.g. ``1e-3`` for
+            depth in millimetres) or, for binary tasks, the divisor's
+            inverse before thresholding (``1 / 255`` for 8-bit masks).
+        encoding (str): Normals encoding, see :func:`decode_normals`.
+        binary_threshold (float, optional): Binary tasks: ``raw * scale >
+            threshold`` is positive. ``None`` expects raw {0, 1} labels.
+        renormalize (bool): Normals: rescale valid vectors to unit length
+            (for encodings that lose precision, e.g. 8-bit PNGs).
+
+    Returns:
+        np.ndarray: The canonical map.
+    """
+    if spec.is_discrete or spec.is_binary:
+        if spec.is_binary and binary_threshold is not None:
+            values = raw.astype(np.float64) * scale
+            labels = (values > binary_threshold).astype(np.int64)
+            if label_map:
+                labels = np.where(
+                    np.isin(raw, list(label_map)),
+                    apply_label_map(raw, label_map), labels)
+            return labels
+        return apply_label_map(raw, label_map or {}, label_offset)
+    if spec.unit_norm:
+        normals = decode_normals(raw, encoding)
+        if renormalize:
+            norm = np.linalg.norm(normals, axis=-1, keepdims=True)
+            normals = np.where(norm > 0, normals / np.maximum(norm, 1e-12),
+                               0.0).astype(np.float32)
+        return normals
+    return raw.astype(np.float32) * np.float32(scale)
+
+
+class AnnotationChecker:
+    """Checks canonical maps and sanitises non-finite values.
+
+    Non-finite values (NaN/Inf) in continuous maps become invalid pixels and
+    are reported with one warning per file; values outside the task's range
+    raise :class:`AnnotationError` naming the file.
+
+    Args:
+        num_classes (dict[str, int]): Class counts of discrete tasks.
+        warned (set, optional): Files already warned about (shared across
+            calls so each file is reported once per worker).
+    """
+
+    def __init__(self, num_classes: Optional[Dict[str, int]] = None,
+                 warned: Optional[set] = None):
+        self.num_classes = num_classes or {}
+        self._warned = warned if warned is not None else set()
+
+    def __call__(self, array: np.ndarray, spec: TaskSpec, path: str,
+                 image_shape: Sequence[int]) -> np.ndarray:
+        """Check ``array`` (canonical map of ``spec`` read from ``path``).
+
+        Args:
+            array (np.ndarray): (H, W) or (H, W, C) canonical map.
+            spec (TaskSpec): Its task.
+            path (str): The file, for messages.
+            image_shape (Sequence[int]): (H, W) of the image.
+
+        Returns:
+            np.ndarray: The map, with non-finite values set invalid.
+        """
+        self._check_shape(array, spec, path, image_shape)
+        if spec.is_continuous:
+            return self._check_continuous(array, spec, path)
+        self._check_labels(array, spec, path)
+        return array
+
+    @staticmethod
+    def _check_shape(array: np.ndarray, spec: TaskSpec, path: str,
+                     image_shape: Sequence[int]) -> None:
+        expected_ndim = 2 if spec.gt_channels == 1 else 3
+        if array.ndim != expected_ndim or (
+                expected_ndim == 3 and array.shape[2] != spec.gt_channels):
+            raise AnnotationError(
+                f'{path}: {spec.name} annotation has shape {array.shape}; '
+                f'expected (H, W)' + ('' if expected_ndim == 2 else
+                                      f', {spec.gt_channels})'))
+        if tuple(array.shape[:2]) != tuple(image_shape[:2]):
+            raise AnnotationError(
+                f'{path}: {spec.name} annotation is {array.shape[0]}x'
+                f'{array.shape[1]} but the image is {image_shape[0]}x'
+                f'{image_shape[1]}')
+
+    def _check_labels(self, labels: np.ndarray, spec: TaskSpec,
+                      path: str) -> None:
+        upper = 2 if spec.is_binary else self.num_classes.get(spec.name)
+        if upper is None:
+            return
+        bad = (labels != spec.ignore_value) & ((labels < 0) |
+                                               (labels >= upper))
+        if bad.any():
+            values = np.unique(labels[bad])[:10].tolist()
+            raise AnnotationError(
+                f'{path}: {spec.name} labels {values} are outside '
+                f'[0, {upper - 1}] and are not the ignore value '
+                f'{spec.ignore_value}')
+
+    def _check_continuous(self, array: np.ndarray, spec: TaskSpec,
+                          path: str) -> np.ndarray:
+        finite = np.isfinite(array)
+        if not finite.all():
+            invalid = ~finite.all(axis=-1) if array.ndim == 3 else ~finite
+            array = array.copy()
+            array[invalid] = spec.ignore_value
+            self._warn_once(path, f'{path}: {int(invalid.sum())} NaN/Inf '
+                            f'{spec.name} pixels treated as invalid')
+        if spec.unit_norm:
+            norm = np.linalg.norm(array, axis=-1)
+            valid = norm > 0
+            off = np.abs(norm[valid] - 1.0)
+            if off.size and off.max() > NORMALS_UNIT_TOLERANCE:
+                raise AnnotationError(
+                    f'{path}: {int((off > NORMALS_UNIT_TOLERANCE).sum())} '
+                    f'{spec.name} vectors are not unit length (largest '
+                    f'| |n| - 1 | = {off.max():.3g} > '
+                    f'{NORMALS_UNIT_TOLERANCE}); zero vectors mark invalid '
+                    'pixels')
+        elif (array < 0).any():
+            raise AnnotationError(
+                f'{path}: {spec.name} has negative values (min '
+                f'{array.min():.3g}); expected >= 0 with '
+                f'{spec.ignore_value} marking invalid pixels')
+        return array
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            MMLogger.get_current_instance().warning(message)
+
+
+def read_rgb_image(path: str) -> np.ndarray:
+    """Read an image as (H, W, 3) RGB (uint8 from PNG/JPEG, float32 in
+    [0, 255] from ``.npy`` files holding RGB floats in [0, 1])."""
+    if path.lower().endswith('.npy'):
+        rgb = read_npy_file(path).astype(np.float32)
+        if rgb.ndim != 3 or rgb.shape[2] != 3:
+            raise AnnotationError(f'{path}: image array has shape '
+                                  f'{rgb.shape}; expected (H, W, 3)')
+        return rgb * 255.0
+    img = read_image_file(path, channel_order='rgb')
+    if img.ndim == 2:
+        img = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
+    return img
+
+
+@TRANSFORMS.register_module()
+class LoadMultiTaskImageFromFile(BaseTransform):
+    """Load an RGB image from PNG/JPEG or ``.npy``.
+
+    Required keys: ``img_path``. Added keys: ``img`` (H, W, 3, BGR order as
+    in MMSegmentation, uint8 or float32), ``img_shape``, ``ori_shape``.
+
+    ``.npy`` images (MTAN layout) hold RGB floats in [0, 1]; they are scaled
+    to [0, 255] float32 so the usual mean/std normalisation applies.
+
+    Args:
+        to_float32 (bool): Convert the image to float32.
+    """
+
+    def __init__(self, to_float32: bool = False):
+        self.to_float32 = to_float32
+
+    def transform(self, results: dict) -> dict:
+        """Load ``results['img_path']`` into ``results['img']``."""
+        img = np.ascontiguousarray(read_rgb_image(results['img_path'])[..., ::-1])
+        if self.to_float32:
+            img = img.astype(np.float32)
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        return results
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(to_float32={self.to_float32})'
+
+
+@TRANSFORMS.register_module()
+class LoadMultiTaskAnnotations(BaseTransform):
+    """Load the annotation of every task listed in ``results['ann_info']``.
+
+    Required keys: ``ann_info`` (task -> dict with ``path`` and decoding
+    options of :func:`decode_annotation` / reader options of
+    :func:`read_annotation_file`), ``img_shape``. Added keys: each task's
+    ``results_key`` (e.g. ``gt_depth_map``), ``seg_fields``, ``tasks``.
+
+    Args:
+        tasks (list[str], optional): Load only these tasks (all by default).
+        num_classes (dict[str, int], optional): Class counts used to check
+            label ranges; by default they come from ``results['num_classes']``
+            set by the dataset.
+    """
+
+    def __init__(self, tasks: Optional[List[str]] = None,
+                 num_classes: Optional[Dict[str, int]] = None):
+        self.tasks = None if tasks is None else check_tasks(
+            tasks, 'LoadMultiTaskAnnotations.tasks')
+        self.num_classes = num_classes
+        self._warned_files: set = set()
+
+    def transform(self, results: dict) -> dict:
+        """Read, decode and check each annotation."""
+        checker = AnnotationChecker(
+            self.num_classes or results.get('num_classes'),
+            self._warned_files)
+        ann_info: Dict[str, dict] = results.get('ann_info', {})
+        tasks = self.tasks if self.tasks is not None else list(ann_info)
+        seg_fields = results.setdefault('seg_fields', [])
+        for name in tasks:
+            if name not in ann_info:
+                raise AnnotationError(
+                    f'{results.get("img_path")}: no {name} annotation; the '
+                    f'sample has {sorted(ann_info)}')
+            spec = get_task(name)
+            array = self._load_one(ann_info[name], spec)
+            array = checker(array, spec, ann_info[name]['path'],
+                            results['img_shape'])
+            results[spec.results_key] = array
+            if spec.results_key not in seg_fields:
+                seg_fields.append(spec.results_key)
+        results['tasks'] = list(tasks)
+        return results
+
+    @staticmethod
+    def _load_one(info: dict, spec: TaskSpec) -> np.ndarray:
+        options = dict(info)
+        path = options.pop('path')
+        reader_keys = ('channel_order', 'key', 'parser')
+        reader_options = {k: options.pop(k) for k in reader_keys
+                          if k in options}
+        raw = read_annotation_file(path, **reader_options)
+        if raw.ndim == 3 and spec.gt_channels == 1 and raw.shape[2] == 1:
+            raw = raw[..., 0]
+        try:
+            return decode_annotation(raw, spec, **options)
+        except TypeError as err:
+            raise AnnotationError(f'{path}: bad decoding options {options} '
+                                  f'for task {spec.name!r} ({err})')
+
+    def __repr__(self) -> str:
+        return f'{self.__class__.__name__}(tasks={self.tasks})'
