@@ -1,0 +1,47 @@
+# Copyright (c) mmmtl contributors. All rights reserved.
+import torch
+import torch.nn as nn
+from mmseg.registry import MODELS
+
+from .utils import masked_mean
+
+
+@MODELS.register_module()
+class DepthL1Loss(nn.Module):
+    """Mean absolute error over valid depth pixels.
+
+    ``loss = sum_valid |pred - gt| / n_valid``, pooled over the batch (as the
+    standard multi-task toolbox's depth loss). Invalid pixels (ground truth
+    equal to the invalid value, 0) do not contribute; with no valid pixel
+    the loss is 0 and still differentiable.
+
+    Args:
+        loss_weight (float): Multiplier of the loss.
+        loss_name (str): Key suffix in the loss dict.
+    """
+
+    def __init__(self, loss_weight: float = 1.0,
+                 loss_name: str = 'loss_l1'):
+        super().__init__()
+        self.loss_weight = loss_weight
+        self._loss_name = loss_name
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor,
+                valid: torch.Tensor) -> torch.Tensor:
+        """Compute the loss.
+
+        Args:
+            pred (Tensor): (B, 1, H, W) predicted depth.
+            target (Tensor): (B, 1, H, W) ground-truth depth.
+            valid (Tensor): (B, 1, H, W) bool mask of valid pixels.
+
+        Returns:
+            Tensor: Scalar loss.
+        """
+        error = (pred - torch.where(valid, target, pred.detach())).abs()
+        return self.loss_weight * masked_mean(error, valid)
+
+    @property
+    def loss_name(self) -> str:
+        """Key suffix of this loss, e.g. ``'loss_l1'``."""
+        return self._loss_name
