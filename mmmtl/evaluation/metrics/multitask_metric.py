@@ -1,0 +1,512 @@
+# Copyright (c) mmmtl contributors. All rights reserved.
+"""One metric for every task of a multi-task model, plus ``delta_m``."""
+import logging
+from typing import Any, Dict, List, Optional, Sequence, Union
+
+import torch
+from mmengine.dist import all_reduce
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
+from mmengine.structures import BaseDataElement
+from mmseg.registry import METRICS
+from torch import Tensor
+
+from mmmtl.structures.tasks import TaskSpec, check_tasks, get_task
+from ..functional.base import (TASK_STATISTICS, TaskStatistic,
+                               build_task_statistic)
+from ..functional.delta_m import delta_m, primary_directions
+from ..functional.normals import DEFAULT_HIST_BINS
+from ..functional.segmentation import iou_per_class
+
+_SAMPLER_HINT = ("sampler=dict(type='DefaultSampler', shuffle=False, "
+                 'round_up=False)')
+
+
+@METRICS.register_module()
+class MultiTaskMetric(BaseMetric):
+    """Per-task dense-prediction metrics and the multi-task gain.
+
+    Every task of ``tasks`` is evaluated by one or more *task statistics*
+    (:mod:`mmmtl.evaluation.functional`) that add fixed-size sums per image
+    (a confusion matrix, error sums, threshold counts, a histogram). Memory is
+    therefore constant in the number of images, and on several processes the
+    sums are ``all_reduce``-d once in :meth:`evaluate`. Counts are int64 and
+    float sums are int64 fixed point (resolution 2^-64 per added value, see
+    :mod:`~mmmtl.evaluation.functional.exact_sum`), so additions are exact
+    and the result is bit for bit the one a single process computes on the
+    same images, whatever the number of processes and the split. The
+    conventions follow the standard multi-task toolbox (MTI-Net / ATRC /
+    InvPT) so numbers are comparable with the papers; see each statistic's
+    docstring and
+    ``docs/en/user_guides/metrics.md``:
+
+    ================  =========================================================
+    task              keys (``'<task>/<metric>'``)
+    ================  =========================================================
+    semseg,           ``mIoU`` (%, dataset confusion matrix, mean over *all*
+    human_parts       classes, a class absent from prediction and ground truth
+                      counts as 0 as in the toolbox), ``aAcc`` (%)
+    depth             ``rmse``, ``log_rmse``, ``abs_rel``, ``abs_err`` (pooled
+                      over all valid pixels, ground-truth units),
+                      ``delta1..3`` (%)
+    normals           ``mean``, ``median``, ``rmse`` (degrees), ``11.25``,
+                      ``22.5``, ``30`` (% of valid pixels below)
+    saliency          ``maxF``, ``mIoU`` (%, ``saliency_preset``)
+    edge              ``loss`` (balanced BCE, ``edge_pos_weight``); an ODS
+                      F-score can be added with ``extra_statistics``
+    ================  =========================================================
+
+    With ``single_task_baselines`` it also reports ``'mtl/delta_m'`` (%,
+    Maninis et al.): the mean over tasks of the signed relative difference of
+    the task's primary metric (``TaskSpec.primary_metric`` unless overridden
+    by ``primary_metrics``) to its single-task reference.
+
+    Each data sample (a dict as mmengine's evaluator passes it, or a
+    :class:`~mmmtl.structures.MultiTaskDataSample`) holds per task the ground
+    truth ``(C, H, W)`` in ``TASKS[task].gt_field`` and the prediction at the
+    same size in ``TASKS[task].pred_field``: class ids ``(1, H, W)`` for
+    discrete tasks, probabilities in [0, 1] ``(1, H, W)`` for binary tasks,
+    ``(1, H, W)`` depth, ``(3, H, W)`` normals. A sample without the ground
+    truth of a task is skipped for that task. A ground truth larger than its
+    prediction whose extra bottom/right border is all pad value (the data
+    pre-processor pads ground truth at test time too) is cropped to the
+    prediction first; any other size mismatch is an error.
+
+    Every image must be evaluated once: the number of processed images,
+    summed over processes, may not exceed the dataset size (use
+    ``sampler=dict(type='DefaultSampler', shuffle=False, round_up=False)``,
+    as mmengine's default ``round_up=True`` duplicates images on the last
+    batch of some ranks).
+
+    Args:
+        tasks (list[str]): Tasks to evaluate, keys of the task table.
+        num_classes (dict[str, int], optional): Classes of discrete tasks;
+            missing ones come from ``dataset_meta`` (``classes`` for semseg,
+            ``human_parts_classes`` for human parts), which the runner sets.
+        single_task_baselines (dict[str, float], optional): Task -> value of
+            its primary metric for the single-task model (same unit as the
+            reported metric). Must name exactly ``tasks``.
+        primary_metrics (dict[str, str], optional): Task -> metric used for
+            ``delta_m`` instead of the task table's primary metric.
+        saliency_preset (str): ``'atrc'`` (beta^2 = 0.3, thresholds 0.05 to
+            0.95 step 0.05, pooled counts; ATRC / InvPT) or ``'mtinet'``
+            (beta^2 = 1, 15 thresholds in [0.2, 0.9], per-image averages; the
+            older toolbox).
+        saliency_beta_sq (float, optional): Overrides the preset's beta^2.
+        saliency_thresholds (int | Sequence[float], optional): Overrides the
+            preset's thresholds: ``n`` for ``k / (n + 1), k = 1..n``, or the
+            thresholds themselves.
+        edge_pos_weight (float): Positive weight of the edge balanced BCE.
+        edge_loss_mode (str): ``'probability'`` (BCE of the probabilities) or
+            ``'toolbox_logits'`` (the toolbox's EdgeMeter, which feeds the
+            probabilities to the logit form).
+        normals_hist_bins (int): Bins over [0, 180] degrees of the histogram
+            of normal errors used for the median (18000: 0.01 degree bins,
+            median within 0.005 degree).
+        extra_statistics (dict[str, list[dict]], optional): Task -> further
+            statistic configs ``dict(type=<registered class name>, ...)``
+            (e.g. an edge ODS F-score), see
+            :func:`mmmtl.evaluation.functional.register_task_statistic`.
+        collect_device (str): Kept for mmengine compatibility; the sums are
+            reduced on the communication device of the process group.
+        prefix (str, optional): Prefix of every key (``'<prefix>/<task>/..'``).
+            Keys already name their task, so none is used by default.
+        collect_dir (str, optional): Kept for mmengine compatibility.
+    """
+
+    default_prefix: Optional[str] = ''
+
+    def __init__(self,
+                 tasks: Sequence[str],
+                 num_classes: Optional[Dict[str, int]] = None,
+                 single_task_baselines: Optional[Dict[str, float]] = None,
+                 primary_metrics: Optional[Dict[str, str]] = None,
+                 saliency_preset: str = 'atrc',
+                 saliency_beta_sq: Optional[float] = None,
+                 saliency_thresholds: Union[int, Sequence[float],
+                                            None] = None,
+                 edge_pos_weight: float = 0.95,
+                 edge_loss_mode: str = 'probability',
+                 normals_hist_bins: int = DEFAULT_HIST_BINS,
+                 extra_statistics: Optional[Dict[str, List[dict]]] = None,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None,
+                 collect_dir: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix,
+                         collect_dir=collect_dir)
+        self.tasks = check_tasks(tasks, 'MultiTaskMetric.tasks')
+        self.num_classes = self._check_num_classes(num_classes)
+        self.saliency_cfg = dict(
+            type='SaliencyStatistic', preset=saliency_preset,
+            beta_sq=saliency_beta_sq, thresholds=saliency_thresholds)
+        self.edge_cfg = dict(type='EdgeLossStatistic',
+                             pos_weight=edge_pos_weight, mode=edge_loss_mode)
+        self.normals_cfg = dict(type='NormalsStatistic',
+                                hist_bins=normals_hist_bins)
+        self.extra_statistics = self._check_extra(extra_statistics)
+        self._validate_statistics()
+        self.primary_metrics = self._check_primary(primary_metrics)
+        self.single_task_baselines = self._check_baselines(
+            single_task_baselines)
+        self._stats: Optional[Dict[str, List[TaskStatistic]]] = None
+        self._counts: Optional[Dict[str, Tensor]] = None
+
+    # ------------------------------------------------------------------
+    # configuration checks
+    # ------------------------------------------------------------------
+    def _check_num_classes(self, num_classes: Optional[dict]
+                           ) -> Dict[str, int]:
+        if num_classes is None:
+            return {}
+        if not isinstance(num_classes, dict):
+            raise TypeError(f'MultiTaskMetric.num_classes must be a dict '
+                            f'task -> int, got {num_classes!r}')
+        for task, value in num_classes.items():
+            if task not in self.tasks or not get_task(task).is_discrete:
+                raise ValueError(
+                    f'MultiTaskMetric.num_classes names {task!r}, which is '
+                    f'not a discrete task of tasks={self.tasks}')
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f'MultiTaskMetric.num_classes[{task!r}] '
+                                 f'must be a positive int, got {value!r}')
+        return dict(num_classes)
+
+    def _check_extra(self, extra: Optional[dict]) -> Dict[str, List[dict]]:
+        if extra is None:
+            return {}
+        if not isinstance(extra, dict):
+            raise TypeError(f'MultiTaskMetric.extra_statistics must be a dict '
+                            f'task -> list of configs, got {extra!r}')
+        out = {}
+        for task, cfgs in extra.items():
+            if task not in self.tasks:
+                raise ValueError(f'MultiTaskMetric.extra_statistics names '
+                                 f'{task!r}, which is not in tasks='
+                                 f'{self.tasks}')
+            cfgs = [cfgs] if isinstance(cfgs, dict) else list(cfgs)
+            for cfg in cfgs:
+                if not isinstance(cfg, dict) or cfg.get(
+                        'type') not in TASK_STATISTICS:
+                    raise KeyError(
+                        f'MultiTaskMetric.extra_statistics[{task!r}] entry '
+                        f'{cfg!r} must be a dict whose type is one of '
+                        f'{sorted(TASK_STATISTICS)}')
+            out[task] = cfgs
+        return out
+
+    def _statistic_cfgs(self, task: str) -> List[dict]:
+        """Configs of the statistics of ``task`` (defaults + extras)."""
+        spec = get_task(task)
+        if spec.is_discrete:
+            cfgs = [dict(type='ConfusionStatistic',
+                         num_classes=self._class_count(spec))]
+        elif task == 'depth':
+            cfgs = [dict(type='DepthStatistic')]
+        elif task == 'normals':
+            cfgs = [dict(self.normals_cfg)]
+        elif task == 'saliency':
+            cfgs = [dict(self.saliency_cfg)]
+        elif task == 'edge':
+            cfgs = [dict(self.edge_cfg)]
+        else:
+            cfgs = []
+        cfgs += [dict(c) for c in self.extra_statistics.get(task, [])]
+        if not cfgs:
+            raise ValueError(f'MultiTaskMetric has no statistic for task '
+                             f'{task!r}; add one with extra_statistics')
+        return cfgs
+
+    def _metric_names(self, task: str) -> List[str]:
+        """Metric names the statistics of ``task`` report (no class count
+        needed)."""
+        names: List[str] = []
+        for cfg in self._statistic_cfgs_static(task):
+            for name in TASK_STATISTICS[cfg['type']].metric_names:
+                if name in names:
+                    raise ValueError(
+                        f'two statistics of task {task!r} report {name!r}; '
+                        f'check MultiTaskMetric.extra_statistics')
+                names.append(name)
+        return names
+
+    def _statistic_cfgs_static(self, task: str) -> List[dict]:
+        if get_task(task).is_discrete:
+            return [dict(type='ConfusionStatistic')] + list(
+                self.extra_statistics.get(task, []))
+        return self._statistic_cfgs(task)
+
+    def _validate_statistics(self) -> None:
+        """Build every statistic that needs no class count once, so a bad
+        argument fails when the metric is built."""
+        for task in self.tasks:
+            self._metric_names(task)
+            if not get_task(task).is_discrete:
+                for cfg in self._statistic_cfgs(task):
+                    build_task_statistic(cfg, task)
+
+    def _check_primary(self, primary: Optional[dict]) -> Dict[str, str]:
+        primary = dict(primary or {})
+        for task in primary:
+            if task not in self.tasks:
+                raise ValueError(f'MultiTaskMetric.primary_metrics names '
+                                 f'{task!r}, which is not in tasks='
+                                 f'{self.tasks}')
+        out = {}
+        for task in self.tasks:
+            name = primary.get(task, get_task(task).primary_metric)
+            reported = self._metric_names(task)
+            listed = [m.name for m in get_task(task).metrics]
+            if name not in listed:
+                raise ValueError(
+                    f'primary metric {name!r} of task {task!r} has no '
+                    f'direction in the task table, which lists {listed}')
+            if name not in reported:
+                raise ValueError(
+                    f'primary metric {name!r} of task {task!r} is not '
+                    f'reported; the task reports {reported} (set '
+                    f'MultiTaskMetric.primary_metrics or extra_statistics)')
+            out[task] = name
+        return out
+
+    def _check_baselines(self, baselines: Optional[dict]
+                         ) -> Optional[Dict[str, float]]:
+        if baselines is None:
+            return None
+        if not isinstance(baselines, dict):
+            raise TypeError(f'MultiTaskMetric.single_task_baselines must be a '
+                            f'dict task -> float, got {baselines!r}')
+        extra = [t for t in baselines if t not in self.tasks]
+        missing = [t for t in self.tasks if t not in baselines]
+        if extra or missing:
+            raise ValueError(
+                f'MultiTaskMetric.single_task_baselines must give one '
+                f'reference per evaluated task {self.tasks}: not evaluated '
+                f'{extra}, missing {missing}')
+        out = {}
+        for task, value in baselines.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(
+                    f'single_task_baselines[{task!r}] must be the number of '
+                    f'the primary metric {self.primary_metrics[task]!r}, got '
+                    f'{value!r}')
+            if value == 0:
+                raise ValueError(f'single_task_baselines[{task!r}] is 0; the '
+                                 f'relative gain is undefined')
+            out[task] = float(value)
+        return out
+
+    def _class_count(self, spec: TaskSpec) -> int:
+        if spec.name in self.num_classes:
+            return self.num_classes[spec.name]
+        meta = self.dataset_meta or {}
+        classes = meta.get(spec.classes_key)
+        if not classes:
+            raise ValueError(
+                f'MultiTaskMetric needs the number of classes of task '
+                f'{spec.name!r}: give num_classes={{{spec.name!r}: K}} or '
+                f'dataset metainfo with {spec.classes_key!r}')
+        return len(classes)
+
+    # ------------------------------------------------------------------
+    # state
+    # ------------------------------------------------------------------
+    def _ensure_built(self) -> Dict[str, List[TaskStatistic]]:
+        if self._stats is None:
+            self._stats = {
+                task: [
+                    build_task_statistic(cfg, task)
+                    for cfg in self._statistic_cfgs(task)
+                ]
+                for task in self.tasks
+            }
+            self._counts = dict(
+                images=torch.zeros((), dtype=torch.int64),
+                task_images=torch.zeros(len(self.tasks), dtype=torch.int64))
+        return self._stats
+
+    def _state_tensors(self) -> List[Tensor]:
+        """Every state tensor, in the same order on every process."""
+        stats = self._ensure_built()
+        tensors = [self._counts['images'], self._counts['task_images']]
+        for task in self.tasks:
+            for stat in stats[task]:
+                tensors.extend(stat.state[k] for k in sorted(stat.state))
+        return tensors
+
+    def state_numel(self) -> int:
+        """Number of elements of the accumulated state (constant)."""
+        return sum(t.numel() for t in self._state_tensors())
+
+    def reset(self) -> None:
+        """Drop the accumulated state (rebuilt on the next sample)."""
+        self._stats = None
+        self._counts = None
+        self.results.clear()
+
+    # ------------------------------------------------------------------
+    # processing
+    # ------------------------------------------------------------------
+    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
+        """Add a batch of samples with ground truth and predictions.
+
+        Args:
+            data_batch (Any): The dataloader batch (unused).
+            data_samples (Sequence[dict | MultiTaskDataSample]): Samples with
+                ``<gt_field>`` and ``<pred_field>`` of each task.
+        """
+        stats = self._ensure_built()
+        for sample in data_samples:
+            if isinstance(sample, BaseDataElement):
+                sample = sample.to_dict()
+            if not isinstance(sample, dict):
+                raise TypeError(f'MultiTaskMetric expects data samples as '
+                                f'dicts or MultiTaskDataSample, got '
+                                f'{type(sample).__name__}')
+            for i, task in enumerate(self.tasks):
+                spec = get_task(task)
+                gt = _pixel_tensor(sample, spec.gt_field)
+                if gt is None:
+                    continue
+                pred = _pixel_tensor(sample, spec.pred_field)
+                if pred is None:
+                    raise KeyError(
+                        f'a data sample has ground truth {spec.gt_field!r} '
+                        f'of task {task!r} but no prediction '
+                        f'{spec.pred_field!r}')
+                gt = _strip_padding(spec, pred, gt)
+                _check_pair(spec, pred, gt)
+                for stat in stats[task]:
+                    stat.update(pred, gt)
+                self._counts['task_images'][i] += 1
+            self._counts['images'] += 1
+
+    def evaluate(self, size: int) -> Dict[str, float]:
+        """Reduce the sums over processes and compute every metric once.
+
+        Args:
+            size (int): Number of images of the dataset.
+
+        Returns:
+            dict[str, float]: ``'<task>/<metric>'`` (and ``'mtl/delta_m'``);
+            the same dict on every process.
+        """
+        try:
+            for tensor in self._state_tensors():
+                all_reduce(tensor, op='sum')
+            num = int(self._counts['images'])
+            if num > size:
+                raise RuntimeError(
+                    f'MultiTaskMetric processed {num} images but the dataset '
+                    f'has {size}: some images were evaluated more than once '
+                    f'(a distributed sampler pads ranks with duplicated '
+                    f'samples when round_up=True), which would bias every '
+                    f'metric. Use {_SAMPLER_HINT} in the val/test '
+                    f'dataloader.')
+            if num < size:
+                print_log(
+                    f'MultiTaskMetric evaluated {num} of the {size} images '
+                    f'of the dataset.', logger='current',
+                    level=logging.WARNING)
+            metrics = self.compute_metrics([])
+        finally:
+            self.reset()
+        if self.prefix:
+            metrics = {f'{self.prefix}/{k}': v for k, v in metrics.items()}
+        return metrics
+
+    def compute_metrics(self, results: list) -> Dict[str, float]:
+        """Metrics of the accumulated state.
+
+        Args:
+            results (list): Unused; the state replaces mmengine's list of
+                per-batch results.
+
+        Returns:
+            dict[str, float]: ``'<task>/<metric>'`` and ``'mtl/delta_m'``.
+        """
+        stats = self._ensure_built()
+        metrics: Dict[str, float] = {}
+        for i, task in enumerate(self.tasks):
+            if int(self._counts['task_images'][i]) == 0:
+                print_log(f'MultiTaskMetric: no image had ground truth of '
+                          f'task {task!r}; its metrics are NaN.',
+                          logger='current', level=logging.WARNING)
+            for stat in stats[task]:
+                for name, value in stat.compute().items():
+                    metrics[f'{task}/{name}'] = float(value)
+                self._log_classes(stat)
+        if self.single_task_baselines is not None:
+            values = {t: metrics[f'{t}/{m}']
+                      for t, m in self.primary_metrics.items()}
+            metrics['mtl/delta_m'] = delta_m(
+                values, self.single_task_baselines,
+                primary_directions(self.primary_metrics))
+        return metrics
+
+    def _log_classes(self, stat: TaskStatistic) -> None:
+        """Log the per-class IoU of a discrete task."""
+        if 'confusion' not in stat.state:
+            return
+        ious = iou_per_class(stat.state['confusion']) * 100.0
+        names = list((self.dataset_meta or {}).get(
+            stat.spec.classes_key) or [])
+        if len(names) != len(ious):
+            names = [str(c) for c in range(len(ious))]
+        text = ', '.join(f'{n}: {v:.2f}' for n, v in zip(names, ious.tolist()))
+        print_log(f'{stat.task} per-class IoU (%): {text}', logger='current')
+
+
+def _pixel_tensor(sample: dict, field: str) -> Optional[Tensor]:
+    """The ``(C, H, W)`` tensor of ``sample[field]``, or ``None``."""
+    value = sample.get(field)
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        value = value.get('data')
+    elif isinstance(value, BaseDataElement):
+        value = value.get('data')
+    if value is None:
+        return None
+    return torch.as_tensor(value)
+
+
+def _strip_padding(spec: TaskSpec, pred: Tensor, gt: Tensor) -> Tensor:
+    """Crop bottom/right padding off ``gt`` when it is pure padding.
+
+    The data pre-processor pads every ground-truth map of a batch to the
+    padded image size with the task's pad (= ignore) value, also at test
+    time, while predictions are cropped back to the original size. When
+    ``gt`` is larger than ``pred`` and everything outside its top-left
+    ``pred``-sized window is the pad value, that window is returned (the
+    cropped pixels would be ignored anyway); otherwise ``gt`` unchanged.
+    """
+    if gt.dim() != 3 or pred.dim() != 3 or gt.shape[1:] == pred.shape[1:]:
+        return gt
+    h, w = pred.shape[1:]
+    if gt.shape[1] < h or gt.shape[2] < w:
+        return gt
+    outside = torch.cat([gt[:, h:, :].flatten(), gt[:, :h, w:].flatten()])
+    if bool((outside == spec.pad_value).all()):
+        return gt[:, :h, :w]
+    return gt
+
+
+def _check_pair(spec: TaskSpec, pred: Tensor, gt: Tensor) -> None:
+    """Raise a clear error when a prediction does not fit its ground truth."""
+    pred_channels = 1 if not spec.is_continuous else spec.channels
+    expected = (f'({pred_channels}, H, W) prediction and '
+                f'({spec.gt_channels}, H, W) ground truth of the same H, W')
+    if (gt.dim() != 3 or pred.dim() != 3 or gt.shape[0] != spec.gt_channels
+            or pred.shape[0] != pred_channels
+            or pred.shape[1:] != gt.shape[1:]):
+        raise ValueError(
+            f'task {spec.name!r}: got prediction {spec.pred_field!r} of '
+            f'shape {tuple(pred.shape)} and ground truth {spec.gt_field!r} '
+            f'of shape {tuple(gt.shape)}; MultiTaskMetric expects a '
+            f'{expected} (predictions resized to the ground-truth size)')
+    if spec.is_binary and pred.numel() and (float(pred.min()) < 0
+                                            or float(pred.max()) > 1):
+        raise ValueError(
+            f'task {spec.name!r}: predictions must be probabilities in '
+            f'[0, 1], got values in [{float(pred.min()):.4g}, '
+            f'{float(pred.max()):.4g}] (logits?)')
