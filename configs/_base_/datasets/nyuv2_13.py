@@ -1,0 +1,54 @@
+# NYUv2-13 (795 train / 654 val, 288x384) in the .npy layout of MTAN /
+# LibMTL, the CTAL paper's setting. See docs/en/user_guides/datasets.md.
+dataset_type = 'NYUv2MTANDataset'
+data_root = 'data/nyuv2'
+tasks = ['semseg', 'depth', 'normals']
+crop_size = (288, 384)
+
+train_pipeline = [
+    dict(type='LoadMultiTaskImageFromFile'),
+    dict(type='LoadMultiTaskAnnotations'),
+    # MTAN's augmentation: random scale 1.0-1.5 then crop back to 288x384,
+    # and horizontal flips (MTAN also divides depth by the scale factor).
+    dict(type='MultiTaskRandomResize', scale=(384, 288),
+         ratio_range=(1.0, 1.5), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='MultiTaskRandomFlip', prob=0.5),
+    dict(type='PackMultiTaskInputs'),
+]
+test_pipeline = [
+    dict(type='LoadMultiTaskImageFromFile'),
+    dict(type='LoadMultiTaskAnnotations'),
+    dict(type='PackMultiTaskInputs'),
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='train',
+        tasks=tasks,
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        split='val',
+        tasks=tasks,
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+# Single-task references: CTAL Table 1 (CNN backbone), STL row:
+# SemSeg mIoU 49.23, Depth relErr 0.1636, Normals mErr 23.15.
+val_evaluator = dict(
+    type='MultiTaskMetric',
+    tasks=tasks,
+    single_task_baselines=dict(semseg=49.23, depth=0.1636, normals=23.15),
+    primary_metrics=dict(semseg='mIoU', depth='abs_rel', normals='mean'))
+test_evaluator = val_evaluator
