@@ -1,0 +1,233 @@
+# Copyright (c) mmmtl contributors. All rights reserved.
+"""CTAL decode head: single-scale and multi-scale task-prediction
+distillation with the Cross-Task Affinity Learning module."""
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch.nn as nn
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from mmmtl.models.layers.cross_task_affinity import CrossTaskAffinity
+from mmmtl.models.layers.multi_scale_blocks import (
+    CrossScaleFusion, MultiScaleInitialPredictions, PredictionHead,
+    distill_size)
+from .base_multitask_head import BaseMultiTaskHead, HeadOutputs
+
+Number = Union[int, float]
+
+
+def resolve_grid(crop_size: Optional[Sequence[int]],
+                 grid_size: Optional[Sequence[int]],
+                 distill_stride: Number,
+                 owner: str = 'CTALHead') -> Tuple[int, int]:
+    """The distillation grid a CTAL module is built for.
+
+    Args:
+        crop_size (Sequence[int], optional): Training crop (H, W).
+        grid_size (Sequence[int], optional): Explicit grid (H, W).
+        distill_stride (int | float): Distillation stride (4, 6, 8: the
+            1/4, 1/6, 1/8 scales of the paper's resource table).
+        owner (str): Name used in error messages.
+
+    Returns:
+        tuple[int, int]: The grid; ``crop_size / distill_stride`` when the
+        crop is given (it must divide exactly, and must agree with
+        ``grid_size`` when both are given).
+    """
+    if distill_stride <= 0:
+        raise ValueError(f'{owner}: distill_stride must be positive, got '
+                         f'{distill_stride}')
+    derived = None
+    if crop_size is not None:
+        if len(crop_size) != 2:
+            raise ValueError(f'{owner}: crop_size must be (H, W), got '
+                             f'{crop_size}')
+        exact = [s / distill_stride for s in crop_size]
+        if any(abs(e - round(e)) > 1e-6 for e in exact):
+            raise ValueError(
+                f'{owner}: crop_size {tuple(crop_size)} is not divisible by '
+                f'distill_stride {distill_stride}: the CTAL grid would be '
+                f'{tuple(exact)}; choose a crop that is a multiple of the '
+                f'stride')
+        derived = (int(round(exact[0])), int(round(exact[1])))
+    if grid_size is not None:
+        grid = tuple(int(s) for s in grid_size)
+        if len(grid) != 2 or min(grid) < 1:
+            raise ValueError(f'{owner}: grid_size must be two positive ints, '
+                             f'got {grid_size}')
+        if derived is not None and grid != derived:
+            raise ValueError(
+                f'{owner}: grid_size {grid} does not match the training '
+                f'crop: crop_size {tuple(crop_size)} / distill_stride '
+                f'{distill_stride} = {derived}. The grouped convolution has '
+                f'one kernel per grid position, so the grid must be the one '
+                f'the model trains at')
+        return grid
+    if derived is None:
+        raise ValueError(
+            f'{owner}: give crop_size (the training crop, (H, W)) or '
+            f'grid_size (the distillation grid): CTAL\'s grouped '
+            f'convolution has one kernel per grid position')
+    return derived
+
+
+@MODELS.register_module()
+class CTALHead(BaseMultiTaskHead):
+    """Task-prediction distillation with CTAL (Sinodinos & Armanfard, WACV
+    2025), in its single-scale (CTAL-SS) or multi-scale (CTAL-MS) framework.
+
+    * Single scale: the selected backbone features are resized to the
+      distillation grid and fused (cross-scale fusion, one 3x3 conv block);
+      every task gets initial features and an initial prediction from a
+      :class:`PredictionHead` (two bottleneck blocks + 1x1 conv).
+    * Multi scale: every task has a :class:`PredictionHead` at every
+      backbone scale (initial predictions with deep supervision, MTI-Net
+      style, without feature propagation); a per-task cross-scale fusion
+      block merges each task's features of all scales at the distillation
+      grid.
+
+    Then one :class:`CrossTaskAffinity` refines all tasks' features and a
+    final per-task :class:`PredictionHead` predicts. The distillation scale
+    is ``1 / distill_stride`` of the input (4, 6, 8 in the paper's resource
+    table); the CTAL grid is ``crop_size / distill_stride`` (or
+    ``grid_size``) and inputs of other sizes are resampled to it inside the
+    CTAL module (see :class:`CrossTaskAffinity`).
+
+    Outputs: ``preds`` at the distillation scale; ``feats``/``feat_strides``:
+    the final heads' features; ``deep_supervision`` (training only):
+    ``'initial'`` (single scale) or ``'initial_s<stride>'`` per backbone
+    scale (multi scale).
+
+    Args:
+        channels (int): Width of the task features.
+        multi_scale (bool): CTAL-MS instead of CTAL-SS.
+        in_strides (Sequence[int]): Stride of each selected input, fine to
+            coarse (HRNet / ResNet: 4, 8, 16, 32).
+        distill_stride (int | float): Stride of the distillation grid.
+        crop_size (Sequence[int], optional): Training crop (H, W).
+        grid_size (Sequence[int], optional): Explicit CTAL grid (H, W).
+        kernel_size (int): Grouped-conv kernel ``f``.
+        gamma (float): Blending factor.
+        shared_fusion (bool): One grouped conv for all tasks.
+        scale_by_hw (bool): Scale diffused features by ``1 / HW``.
+        memory_efficient (bool): Chunked affinity path.
+        chunk_size (int): Anchor rows per chunk.
+        norm_cfg (dict): Norm layer config.
+        act_cfg (dict): Activation config.
+        **kwargs: See :class:`BaseMultiTaskHead`.
+    """
+
+    def __init__(self,
+                 channels: int,
+                 multi_scale: bool = False,
+                 in_strides: Sequence[int] = (4, 8, 16, 32),
+                 distill_stride: Number = 4,
+                 crop_size: Optional[Sequence[int]] = None,
+                 grid_size: Optional[Sequence[int]] = None,
+                 kernel_size: int = 3,
+                 gamma: float = 0.05,
+                 shared_fusion: bool = False,
+                 scale_by_hw: bool = False,
+                 memory_efficient: bool = False,
+                 chunk_size: int = 256,
+                 norm_cfg: dict = dict(type='BN', requires_grad=True),
+                 act_cfg: dict = dict(type='ReLU'),
+                 **kwargs):
+        super().__init__(**kwargs)
+        in_channels = [self.in_channels] if isinstance(
+            self.in_channels, int) else list(self.in_channels)
+        num_inputs = 1 if isinstance(self.in_index, int) else len(
+            self.in_index)
+        if len(in_channels) != num_inputs or len(in_strides) < num_inputs:
+            raise ValueError(
+                f'CTALHead: in_channels {in_channels} and in_strides '
+                f'{tuple(in_strides)} must describe the {num_inputs} inputs '
+                f'selected by in_index {self.in_index}')
+        self.channels = channels
+        self.multi_scale = multi_scale
+        self.in_strides = list(in_strides)[:num_inputs]
+        self.distill_stride = distill_stride
+        grid = resolve_grid(crop_size, grid_size, distill_stride)
+        if multi_scale:
+            self.initial = MultiScaleInitialPredictions(
+                self.tasks, in_channels, channels, self.out_channels,
+                feature_propagation=False, norm_cfg=norm_cfg,
+                act_cfg=act_cfg, align_corners=self.align_corners)
+            self.scale_fusion = nn.ModuleDict({
+                t: CrossScaleFusion([channels] * num_inputs, channels,
+                                    norm_cfg, act_cfg, self.align_corners)
+                for t in self.tasks
+            })
+        else:
+            self.input_fusion = CrossScaleFusion(in_channels, channels,
+                                                 norm_cfg, act_cfg,
+                                                 self.align_corners)
+            self.initial = nn.ModuleDict({
+                t: PredictionHead(channels, channels, self.out_channels[t],
+                                  norm_cfg, act_cfg)
+                for t in self.tasks
+            })
+        self.ctal = CrossTaskAffinity(
+            self.tasks, channels, grid, kernel_size=kernel_size, gamma=gamma,
+            shared_fusion=shared_fusion, scale_by_hw=scale_by_hw,
+            memory_efficient=memory_efficient, chunk_size=chunk_size,
+            align_corners=self.align_corners)
+        self.final = nn.ModuleDict({
+            t: PredictionHead(channels, channels, self.out_channels[t],
+                              norm_cfg, act_cfg)
+            for t in self.tasks
+        })
+
+    def _initial_single_scale(
+            self, inputs: List[Tensor], size: Tuple[int, int]
+    ) -> Tuple[Dict[str, Tensor], Dict[str, Dict[str, Tensor]]]:
+        shared = self.input_fusion(inputs, size)
+        feats, preds = {}, {}
+        for t in self.tasks:
+            feats[t], pred = self.initial[t](shared, self.training)
+            if pred is not None:
+                preds[t] = pred
+        return feats, ({'initial': preds} if self.training else {})
+
+    def _initial_multi_scale(
+            self, inputs: List[Tensor], size: Tuple[int, int]
+    ) -> Tuple[Dict[str, Tensor], Dict[str, Dict[str, Tensor]]]:
+        scale_feats, scale_preds = self.initial(inputs, self.training)
+        feats = {
+            t: self.scale_fusion[t]([f[t] for f in scale_feats], size)
+            for t in self.tasks
+        }
+        deep = {}
+        if self.training:
+            deep = {f'initial_s{s}': p
+                    for s, p in zip(self.in_strides, scale_preds)}
+        return feats, deep
+
+    def forward(self, inputs: Sequence[Tensor]) -> HeadOutputs:
+        """Initial predictions, CTAL refinement, final predictions.
+
+        Args:
+            inputs (Sequence[Tensor]): Backbone features (B, C_i, H_i, W_i).
+
+        Returns:
+            HeadOutputs: ``preds`` task -> (B, C_t, h, w) at the
+            distillation scale, ``feats`` task -> (B, channels, h, w),
+            ``feat_strides``, and ``deep_supervision`` in training.
+        """
+        inputs = self._select_inputs(inputs)
+        size = distill_size(inputs, self.in_strides[0], self.distill_stride)
+        if self.multi_scale:
+            feats, deep = self._initial_multi_scale(inputs, size)
+        else:
+            feats, deep = self._initial_single_scale(inputs, size)
+        refined = self.ctal(feats)
+        final_feats, preds = {}, {}
+        for t in self.tasks:
+            final_feats[t], preds[t] = self.final[t](refined[t])
+        stride = self.distill_stride
+        outputs: HeadOutputs = dict(
+            preds=preds, feats=final_feats,
+            feat_strides={t: stride for t in self.tasks})
+        if deep:
+            outputs['deep_supervision'] = deep
+        return outputs
