@@ -1,0 +1,3 @@
+# Table 3 ablation: MT-CP without the Coherence Fusion Modules.
+_base_ = './mtcp_swin-s_100e_nyud-480x640.py'
+model = dict(decode_head=dict(use_cfm=False))
