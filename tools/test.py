@@ -1,0 +1,72 @@
+# Copyright (c) mmmtl contributors. All rights reserved.
+"""Evaluate a multi-task model (MMSegmentation-style command line)."""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from mmmtl.utils import check_task_consistency, setup_runtime
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test a multi-task model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save logs and metrics')
+    parser.add_argument(
+        '--out',
+        type=str,
+        help='folder to save every task prediction of every test image in '
+        'standard formats (class PNG, 16-bit depth PNG + .npy, normals PNG, '
+        'edge/saliency PNG)')
+    parser.add_argument(
+        '--show-dir', help='folder to write a visual panel per test image')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, key=value pairs')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    cfg.load_from = args.checkpoint
+    if args.show_dir:
+        hooks = cfg.setdefault('default_hooks', {})
+        vis = hooks.get('visualization') or dict(
+            type='MultiTaskVisualizationHook')
+        vis.update(draw=True, num_images=None,
+                   show_dir=osp.abspath(args.show_dir))
+        hooks['visualization'] = vis
+    if args.out:
+        cfg.setdefault('custom_hooks', []).append(
+            dict(type='DumpPredictionsHook', out_dir=osp.abspath(args.out)))
+    check_task_consistency(cfg)
+    setup_runtime(cfg)
+    runner = Runner.from_cfg(cfg)
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
