@@ -1,0 +1,15 @@
+# Copyright (c) mmmtl contributors. All rights reserved.
+from .base_multitask_head import (BaseMultiTaskHead, HeadOutputs,
+                                  resize_concat, stack_gt, valid_mask)
+from .ctal_head import CTALHead
+from .hps_head import HPSHead, SingleTaskHead
+from .mtcp_head import MTCPHead
+from .mtinet_head import MTINetHead
+from .padnet_head import PADNetHead, SingleScaleDistillationHead
+from .papnet_head import PAPNetHead
+
+__all__ = [
+    'BaseMultiTaskHead', 'HeadOutputs', 'resize_concat', 'stack_gt',
+    'valid_mask', 'HPSHead', 'SingleTaskHead', 'CTALHead', 'MTCPHead',
+    'MTINetHead', 'PADNetHead', 'SingleScaleDistillationHead', 'PAPNetHead'
+]
