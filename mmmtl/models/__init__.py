@@ -3,6 +3,6 @@ from .decode_heads import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .segmentors import *  # noqa: F401,F403
-from .ssl_heads import *  # noqa: F401,F403
+from .ssl import *  # noqa: F401,F403
 
 __all__ = ['MultiTaskDataPreProcessor']

@@ -11,7 +11,7 @@ from mmseg.registry import DATASETS, MODELS
 
 from mmmtl.datasets.composite_dataset import CompositeDataset  # noqa: F401
 from mmmtl.datasets.transforms.ssl_views import PackSSLViews  # noqa: F401
-from mmmtl.models.ssl_heads import DenseCLSSLHead  # noqa: F401
+from mmmtl.models.ssl import DenseCLSSLHead  # noqa: F401
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 COMPL = osp.join(REPO, 'configs', 'compl')

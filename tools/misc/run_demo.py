@@ -118,6 +118,8 @@ def main() -> None:
         cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = args.work_dir
     cfg.launcher = 'none'
+    # The demo evaluates once, after training (runner.test below).
+    cfg.train_cfg.val_interval = cfg.train_cfg.max_iters + 1
     cfg.default_hooks.visualization = dict(
         type='MultiTaskVisualizationHook', num_images=args.num_panels,
         draw=True, show_dir=osp.abspath(osp.join(args.work_dir, 'panels')))

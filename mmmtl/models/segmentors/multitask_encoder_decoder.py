@@ -12,7 +12,7 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from mmmtl.models.ssl_heads.base_ssl_head import (SSLEncoder,
+from mmmtl.models.ssl.base_ssl_head import (SSLEncoder,
                                                   stack_ssl_views)
 from mmmtl.structures import TASKS, MultiTaskDataSample, TaskSpec
 
@@ -111,7 +111,7 @@ class MultiTaskEncoderDecoder(BaseSegmentor):
         auxiliary_losses (list[dict], optional): Training-only losses called
             as ``loss(head_outputs, data_samples) -> dict`` (e.g. CCR).
         ssl_tasks (list[dict], optional): CompL self-supervised auxiliary
-            tasks (:mod:`mmmtl.models.ssl_heads`: ``RotationSSLHead``,
+            tasks (:mod:`mmmtl.models.ssl`: ``RotationSSLHead``,
             ``MoCoSSLHead``, ``DenseCLSSLHead``), each with a unique
             ``name`` and its ``loss_weight`` (lambda). They read the
             auxiliary views that
@@ -183,7 +183,7 @@ class MultiTaskEncoderDecoder(BaseSegmentor):
             head = MODELS.build(cfg)
             if not hasattr(head, 'setup') or not hasattr(head, 'loss_weight'):
                 raise TypeError(f'ssl_tasks entry {cfg.get("type")!r} is not '
-                                'an SSL head (see mmmtl.models.ssl_heads)')
+                                'an SSL head (see mmmtl.models.ssl)')
             if head.name in heads:
                 raise ValueError(f'ssl_tasks has two tasks named '
                                  f'{head.name!r}; give each a unique `name`')

@@ -6,7 +6,7 @@ from mmseg.registry import MODELS
 
 from mmmtl.models.segmentors.multitask_encoder_decoder import \
     MultiTaskEncoderDecoder  # noqa: F401
-from mmmtl.models.ssl_heads import DenseCLSSLHead  # noqa: F401
+from mmmtl.models.ssl import DenseCLSSLHead  # noqa: F401
 from mmmtl.testing import random_batch, tiny_model_cfg
 
 TASKS = ['depth', 'semseg']

@@ -6,9 +6,9 @@ import torch
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
-from mmmtl.models.ssl_heads.contrastive import (dense_correspondence,
+from mmmtl.models.ssl.contrastive import (dense_correspondence,
                                                 gather_locations)
-from mmmtl.models.ssl_heads.densecl_head import DenseCLSSLHead  # noqa: F401
+from mmmtl.models.ssl.densecl_head import DenseCLSSLHead  # noqa: F401
 from mmmtl.testing import random_batch, tiny_model_cfg
 
 

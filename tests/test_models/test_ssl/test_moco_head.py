@@ -8,10 +8,10 @@ import torch.nn.functional as F
 from mmpretrain.models.heads import ContrastiveHead
 from mmseg.registry import MODELS
 
-from mmmtl.models.ssl_heads.contrastive import info_nce_logits
-from mmmtl.models.ssl_heads.moco_head import MoCoSSLHead  # noqa: F401
-from mmmtl.models.ssl_heads.momentum import MomentumEncoder
-from mmmtl.models.ssl_heads.negative_bank import (MemoryBank, NegativeQueue,
+from mmmtl.models.ssl.contrastive import info_nce_logits
+from mmmtl.models.ssl.moco_head import MoCoSSLHead  # noqa: F401
+from mmmtl.models.ssl.momentum import MomentumEncoder
+from mmmtl.models.ssl.negative_bank import (MemoryBank, NegativeQueue,
                                                   build_negative_bank)
 from mmmtl.testing import random_batch, tiny_model_cfg
 

@@ -7,7 +7,7 @@ import torch
 from mmseg.registry import MODELS
 
 from mmmtl.datasets.transforms.ssl_views import PackSSLViews, RandomRotate90
-from mmmtl.models.ssl_heads.rotation_head import RotationSSLHead  # noqa: F401
+from mmmtl.models.ssl.rotation_head import RotationSSLHead  # noqa: F401
 from mmmtl.testing import random_batch, tiny_model_cfg
 
 

@@ -29,7 +29,7 @@ class MoCoSSLHead(BaseSSLHead):
     paper's 2-layer 128-d head; the authors use 256 -> 256 -> 128 on the
     DeepLabv3+ decoder output). The key is view 1 through a momentum copy of
     the whole feature path and the projector
-    (:class:`~mmmtl.models.ssl_heads.momentum.MomentumEncoder`, momentum
+    (:class:`~mmmtl.models.ssl.momentum.MomentumEncoder`, momentum
     0.999). The loss is InfoNCE (paper Eq. 2) against a bank of negatives:
 
     * ``negative_bank='queue'`` (MoCo): a FIFO queue of ``bank_size`` keys.
