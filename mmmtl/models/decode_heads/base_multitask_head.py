@@ -131,6 +131,29 @@ class BaseMultiTaskHead(BaseModule, metaclass=ABCMeta):
             for t in self.tasks
         })
 
+    def _input_channels_and_strides(self, in_strides: Sequence[int]
+                                    ) -> Tuple[List[int], List[int]]:
+        """Channels and strides of the inputs selected by ``in_index``.
+
+        Args:
+            in_strides (Sequence[int]): Strides of the selected inputs w.r.t.
+                the image (extra trailing entries are ignored).
+
+        Returns:
+            tuple[list[int], list[int]]: ``in_channels`` and ``in_strides``
+            as lists with one entry per selected input.
+        """
+        in_channels = [self.in_channels] if isinstance(
+            self.in_channels, int) else list(self.in_channels)
+        num_inputs = 1 if isinstance(self.in_index, int) else len(
+            self.in_index)
+        if len(in_channels) != num_inputs or len(in_strides) < num_inputs:
+            raise ValueError(
+                f'{self.__class__.__name__}: in_channels {in_channels} and '
+                f'in_strides {tuple(in_strides)} must describe the '
+                f'{num_inputs} inputs selected by in_index {self.in_index}')
+        return in_channels, list(in_strides)[:num_inputs]
+
     def _select_inputs(self, inputs: Sequence[Tensor]) -> List[Tensor]:
         """The backbone outputs named by ``in_index`` (always a list)."""
         if isinstance(self.in_index, int):

@@ -134,18 +134,11 @@ class CTALHead(BaseMultiTaskHead):
                  act_cfg: dict = dict(type='ReLU'),
                  **kwargs):
         super().__init__(**kwargs)
-        in_channels = [self.in_channels] if isinstance(
-            self.in_channels, int) else list(self.in_channels)
-        num_inputs = 1 if isinstance(self.in_index, int) else len(
-            self.in_index)
-        if len(in_channels) != num_inputs or len(in_strides) < num_inputs:
-            raise ValueError(
-                f'CTALHead: in_channels {in_channels} and in_strides '
-                f'{tuple(in_strides)} must describe the {num_inputs} inputs '
-                f'selected by in_index {self.in_index}')
+        in_channels, in_strides = self._input_channels_and_strides(
+            in_strides)
         self.channels = channels
         self.multi_scale = multi_scale
-        self.in_strides = list(in_strides)[:num_inputs]
+        self.in_strides = in_strides
         self.distill_stride = distill_stride
         grid = resolve_grid(crop_size, grid_size, distill_stride)
         if multi_scale:
@@ -154,7 +147,7 @@ class CTALHead(BaseMultiTaskHead):
                 feature_propagation=False, norm_cfg=norm_cfg,
                 act_cfg=act_cfg, align_corners=self.align_corners)
             self.scale_fusion = nn.ModuleDict({
-                t: CrossScaleFusion([channels] * num_inputs, channels,
+                t: CrossScaleFusion([channels] * len(in_strides), channels,
                                     norm_cfg, act_cfg, self.align_corners)
                 for t in self.tasks
             })

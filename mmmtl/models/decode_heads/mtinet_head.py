@@ -50,27 +50,20 @@ class MTINetHead(BaseMultiTaskHead):
                  init_cfg: Optional[dict] = None,
                  **kwargs):
         super().__init__(init_cfg=init_cfg, **kwargs)
-        in_channels = [self.in_channels] if isinstance(
-            self.in_channels, int) else list(self.in_channels)
-        num_inputs = 1 if isinstance(self.in_index, int) else len(
-            self.in_index)
-        if len(in_channels) != num_inputs or len(in_strides) < num_inputs:
-            raise ValueError(
-                f'MTINetHead: in_channels {in_channels} and in_strides '
-                f'{tuple(in_strides)} must describe the {num_inputs} inputs '
-                f'selected by in_index {self.in_index}')
+        in_channels, in_strides = self._input_channels_and_strides(
+            in_strides)
         self.channels = channels
-        self.in_strides = list(in_strides)[:num_inputs]
+        self.in_strides = in_strides
         self.initial = MultiScaleInitialPredictions(
             self.tasks, in_channels, channels, self.out_channels,
             feature_propagation=feature_propagation, norm_cfg=norm_cfg,
             act_cfg=act_cfg, align_corners=self.align_corners)
         self.distillation = nn.ModuleList([
             MultiModalDistillation(self.tasks, channels)
-            for _ in range(num_inputs)
+            for _ in range(len(in_strides))
         ])
         self.aggregation = nn.ModuleDict({
-            t: CrossScaleFusion([channels] * num_inputs, channels, norm_cfg,
+            t: CrossScaleFusion([channels] * len(in_strides), channels, norm_cfg,
                                 act_cfg, self.align_corners)
             for t in self.tasks
         })

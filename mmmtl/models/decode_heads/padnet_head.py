@@ -46,21 +46,14 @@ class SingleScaleDistillationHead(BaseMultiTaskHead):
                  act_cfg: dict = dict(type='ReLU'),
                  **kwargs):
         super().__init__(**kwargs)
-        in_channels = [self.in_channels] if isinstance(
-            self.in_channels, int) else list(self.in_channels)
-        num_inputs = 1 if isinstance(self.in_index, int) else len(
-            self.in_index)
+        in_channels, in_strides = self._input_channels_and_strides(
+            in_strides)
         name = self.__class__.__name__
-        if len(in_channels) != num_inputs or len(in_strides) < num_inputs:
-            raise ValueError(
-                f'{name}: in_channels {in_channels} and in_strides '
-                f'{tuple(in_strides)} must describe the {num_inputs} inputs '
-                f'selected by in_index {self.in_index}')
         if distill_stride <= 0:
             raise ValueError(f'{name}: distill_stride must be positive, got '
                              f'{distill_stride}')
         self.channels = channels
-        self.in_strides = list(in_strides)[:num_inputs]
+        self.in_strides = in_strides
         self.distill_stride = distill_stride
         self.input_fusion = CrossScaleFusion(in_channels, channels, norm_cfg,
                                              act_cfg, self.align_corners)
