@@ -459,3 +459,14 @@ def test_short_mtcp_lps_run_logs_weights(tiny_synthetic_root, tmp_path):
     applied = runner.message_hub.get_scalar('train/weight.depth').data[0]
     assert len(applied) == 6 and applied[-1] == pytest.approx(
         weight_records[-2]['task_weight/depth'])
+    # ... and the log-analysis tool draws them as one curve per task
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'analyze_logs', osp.join(repo, 'tools/analysis_tools/analyze_logs.py'))
+    analyze_logs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(analyze_logs)
+    series = analyze_logs.load_json_log(files[0])
+    out = str(tmp_path / 'task_weights.png')
+    assert analyze_logs.plot_curves([series], ['task_weight/*'],
+                                    out) == len(tasks)
+    assert osp.getsize(out) > 0

@@ -39,8 +39,8 @@ class BaseLossWeightingHook(Hook, metaclass=ABCMeta):
        ``model.task_weights`` (unwrapping DDP), identically on every rank;
     4. logs the weights (one scalar per task, ``task_weight/<task>``, and the
        window means ``task_loss/<task>``) to the visualizer backends and a
-       log line, so they can be plotted
-       (``tools/analysis_tools/plot_task_weights.py``);
+       log line, so they can be plotted (``tools/analysis_tools/
+       analyze_logs.py WORK_DIR --keys 'task_weight/*'``);
     5. stores its state (history, partial window, weights) in
        ``checkpoint['meta']['loss_weighting'][<class name>]`` and restores
        it on resume, so a resumed run continues exactly.
