@@ -151,3 +151,30 @@ def test_interrupted_generation_leaves_nothing(tmp_path, monkeypatch):
                                    num_val=1, height=16, width=16,
                                    num_workers=1)
     assert os.listdir(tmp_path) == []
+
+
+def discontinuity(s, a, b):
+    """Semantic class, depth (> 1 %) or normal (> 2.6 deg) change a -> b."""
+    sem, depth, n = s['semseg'], s['depth'], s['normals']
+    return (sem[a] != sem[b]) | (
+        np.abs(depth[a] - depth[b]) > 0.01 * depth[a]) | (
+            np.einsum('ijk,ijk->ij', n[a], n[b]) < 0.999)
+
+
+def test_edges_lie_on_semantic_or_geometric_discontinuities():
+    for seed in range(3):
+        s = scene(seed, 64, 80)
+        edge = s['edge'][:-1, :-1].astype(bool)
+        assert edge.any()
+        here = (slice(0, -1), slice(0, -1))
+        right = discontinuity(s, here, (slice(0, -1), slice(1, None)))
+        down = discontinuity(s, here, (slice(1, None), slice(0, -1)))
+        depth = s['depth']
+        valid = (depth[:-1, :-1] > 0) & (depth[:-1, 1:] > 0) & \
+            (depth[1:, :-1] > 0)
+        assert np.all((right | down)[edge & valid])
+        # and every semantic boundary is marked
+        sem = s['semseg']
+        sem_change = (sem[:-1, :-1] != sem[:-1, 1:]) | \
+            (sem[:-1, :-1] != sem[1:, :-1])
+        assert sem_change.any() and np.all(edge[sem_change])
