@@ -18,6 +18,27 @@ from mmengine.model import MMDistributedDataParallel
 from mmengine.registry import MODEL_WRAPPERS
 
 
+_SYNC_BN_GROUPS: Dict[int, object] = {}
+
+
+def sync_bn_group():
+    """The process group of :class:`CPUSyncBatchNorm` (created on first use).
+
+    SyncBN's all-reduces run inside the autograd backward, while DDP's
+    gradient-bucket all-reduces are in flight on the default group. Gloo
+    runs a group's collectives on several worker threads, so mixing the two
+    streams on one group can pair different collectives across ranks and
+    abort the process ("terminate called without an active exception"). A
+    dedicated group keeps SyncBN's collectives in their own ordered stream.
+    Every rank reaches the first SyncBN forward at the same point of the
+    first iteration, which is where the (collective) creation happens.
+    """
+    key = id(dist.group.WORLD)
+    if key not in _SYNC_BN_GROUPS:
+        _SYNC_BN_GROUPS[key] = dist.new_group(backend='gloo')
+    return _SYNC_BN_GROUPS[key]
+
+
 class CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
     """Batch normalisation with statistics over all ranks, for CPU/gloo.
 
@@ -48,14 +69,17 @@ class CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
                 and dist.is_initialized() and dist.get_world_size() > 1):
             return super().forward(x)
         from torch.distributed.nn.functional import all_reduce
+        group = sync_bn_group()
         dims = [0] + list(range(2, x.dim()))
         shape = [1, -1] + [1] * (x.dim() - 2)
         count = x.new_tensor([x.numel() / x.shape[1]], dtype=torch.float64)
-        stats = all_reduce(torch.cat([x.sum(dims).double(), count]))
+        stats = all_reduce(torch.cat([x.sum(dims).double(), count]),
+                           group=group)
         total = stats[-1]
         mean = (stats[:-1] / total).to(x.dtype)
         centred = x - mean.view(shape)
-        square_sum = all_reduce((centred * centred).sum(dims).double())
+        square_sum = all_reduce((centred * centred).sum(dims).double(),
+                                group=group)
         var = (square_sum / total).to(x.dtype)
         out = centred * torch.rsqrt(var + self.eps).view(shape)
         if self.affine:
