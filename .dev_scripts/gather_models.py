@@ -41,9 +41,9 @@ Results conventions, in every README:
 - configs on the embedded synthetic dataset run on a CPU; their numbers are
   not comparable with real-data numbers.
 
-Real-data configs need the datasets described in
-[user_guides/datasets.md](user_guides/datasets.md). How Δm is computed:
-[user_guides/metrics.md](user_guides/metrics.md).
+Real-data configs need the datasets prepared as described in
+[user_guides/dataset_prepare.md](user_guides/dataset_prepare.md). How Δm
+is computed: [user_guides/metrics.md](user_guides/metrics.md).
 """
 
 

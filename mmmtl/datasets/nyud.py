@@ -39,7 +39,7 @@ def read_id_file(path: str, owner: str) -> List[str]:
     if not osp.isfile(path):
         raise FileNotFoundError(
             f'{owner}: split file {path} not found; see '
-            'docs/en/user_guides/datasets.md for the expected layout')
+            'docs/en/user_guides/dataset_prepare.md for the expected layout')
     with open(path) as f:
         ids = [line.strip() for line in f if line.strip()]
     if not ids:
@@ -61,7 +61,8 @@ class NYUDMultiTaskDataset(BaseMultiTaskDataset):
     """NYUD-v2 (795 train / 654 val) as distributed by the multi-task toolbox.
 
     This is the ``NYUD_MT`` folder of the MTI-Net / ATRC / InvPT / CCR /
-    MT-CP family of code bases (see ``docs/en/user_guides/datasets.md``)::
+    MT-CP family of code bases (see
+    ``docs/en/user_guides/dataset_prepare.md``)::
 
         data/NYUD_MT/
             images/<id>.jpg          RGB, 480x640 (any size is accepted)

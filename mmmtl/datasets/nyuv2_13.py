@@ -20,7 +20,7 @@ def list_npy_ids(folder: str, owner: str) -> List[str]:
     if not osp.isdir(folder):
         raise FileNotFoundError(
             f'{owner}: folder {folder} not found; see '
-            'docs/en/user_guides/datasets.md for the expected layout')
+            'docs/en/user_guides/dataset_prepare.md for the expected layout')
     stems = [name[:-4] for name in os.listdir(folder)
              if name.endswith('.npy')]
     if not stems:

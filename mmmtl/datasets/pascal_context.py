@@ -30,7 +30,7 @@ class PascalContextMultiTaskDataset(BaseMultiTaskDataset):
     """PASCAL-Context (4998 train / 5105 val) for five tasks.
 
     The ``PASCAL_MT`` folder of the multi-task toolbox (MTI-Net, ATRC,
-    InvPT, CCR, MT-CP; see ``docs/en/user_guides/datasets.md``)::
+    InvPT, CCR, MT-CP; see ``docs/en/user_guides/dataset_prepare.md``)::
 
         data/PASCAL_MT/
             JPEGImages/<id>.jpg

@@ -7,32 +7,12 @@ from mmseg.registry import DATASETS
 from mmmtl.datasets.cityscapes_mtl import (CITYSCAPES_7_CLASSES,
                                            CITYSCAPES_19_CLASSES,
                                            CityscapesMTANDataset)
+from mmmtl.testing.dataset_fixtures import make_city
 
 H, W = 16, 32
 LOAD = [dict(type='LoadMultiTaskImageFromFile'),
         dict(type='LoadMultiTaskAnnotations'),
         dict(type='PackMultiTaskInputs')]
-
-
-def make_city(root, n=3):
-    truth = []
-    for split in ('train', 'val'):
-        for folder in ('image', 'label_7', 'label_19', 'depth'):
-            (root / split / folder).mkdir(parents=True, exist_ok=True)
-    for i in range(n):
-        rng = np.random.default_rng(i)
-        img = rng.uniform(0, 1, (H, W, 3)).astype(np.float32)
-        label7 = rng.integers(-1, 7, (H, W)).astype(np.float32)
-        label19 = rng.integers(-1, 19, (H, W)).astype(np.float32)
-        label7[0, 0], label19[0, 0] = -1, 18
-        disparity = rng.uniform(0, 0.3, (H, W, 1)).astype(np.float32)
-        disparity[3, :5] = 0
-        for folder, arr in zip(('image', 'label_7', 'label_19', 'depth'),
-                               (img, label7, label19, disparity)):
-            np.save(root / 'train' / folder / f'{i}.npy', arr)
-            np.save(root / 'val' / folder / f'{i}.npy', arr)
-        truth.append((label7, label19, disparity))
-    return truth
 
 
 def build(root, **kwargs):

@@ -1,45 +1,17 @@
 """NYUDMultiTaskDataset reads a miniature toolbox layout exactly."""
 import os.path as osp
 
-import cv2
 import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
 from mmmtl.datasets.nyud import NYUD_40_CLASSES, NYUDMultiTaskDataset
+from mmmtl.testing.dataset_fixtures import make_nyud
 
 H, W = 24, 32
 LOAD = [dict(type='LoadMultiTaskImageFromFile'),
         dict(type='LoadMultiTaskAnnotations')]
-
-
-def make_nyud(root, ids=('0001', '0002', '0003'), val=('0003', )):
-    for folder in ('images', 'segmentation', 'depth', 'normals', 'edge',
-                   'gt_sets'):
-        (root / folder).mkdir(parents=True, exist_ok=True)
-    truth = {}
-    for i, sid in enumerate(ids):
-        rng = np.random.default_rng(i)
-        img = rng.integers(0, 256, (H, W, 3), dtype=np.uint8)
-        cv2.imwrite(str(root / 'images' / f'{sid}.jpg'), img)
-        seg = rng.integers(0, 41, (H, W)).astype(np.uint8)
-        seg[0, :3] = [0, 1, 40]
-        cv2.imwrite(str(root / 'segmentation' / f'{sid}.png'), seg)
-        depth = rng.uniform(0.5, 10, (H, W)).astype(np.float32)
-        depth[1, :4] = 0
-        np.save(root / 'depth' / f'{sid}.npy', depth)
-        normals = rng.normal(size=(H, W, 3)).astype(np.float32)
-        normals /= np.linalg.norm(normals, axis=-1, keepdims=True)
-        normals[2, :5] = 0
-        np.save(root / 'normals' / f'{sid}.npy', normals)
-        edge = (rng.uniform(size=(H, W)) > 0.8).astype(np.float32)
-        np.save(root / 'edge' / f'{sid}.npy', edge)
-        truth[sid] = dict(seg=seg, depth=depth, normals=normals, edge=edge)
-    (root / 'gt_sets' / 'train.txt').write_text(
-        '\n'.join(s for s in ids if s not in val) + '\n')
-    (root / 'gt_sets' / 'val.txt').write_text('\n'.join(val) + '\n')
-    return truth
 
 
 def ids_of(dataset):

@@ -5,32 +5,11 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
 
 from mmmtl.datasets.nyuv2_13 import NYUV2_13_CLASSES, NYUv2MTANDataset
+from mmmtl.testing.dataset_fixtures import make_mtan_nyu
 
 H, W = 24, 32
 LOAD = [dict(type='LoadMultiTaskImageFromFile'),
         dict(type='LoadMultiTaskAnnotations')]
-
-
-def make_mtan_nyu(root, counts=dict(train=3, val=2)):
-    truth = {}
-    for split, n in counts.items():
-        for folder in ('image', 'label', 'depth', 'normal'):
-            (root / split / folder).mkdir(parents=True, exist_ok=True)
-        for i in range(n):
-            rng = np.random.default_rng(100 * len(split) + i)
-            img = rng.uniform(0, 1, (H, W, 3))
-            label = rng.integers(-1, 13, (H, W)).astype(np.float64)
-            label[0, :3] = [-1, 0, 12]
-            depth = rng.uniform(0.5, 8, (H, W, 1)).astype(np.float32)
-            depth[1, :3] = 0
-            normal = rng.normal(size=(H, W, 3))
-            normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
-            normal[2, :4] = 0
-            for folder, arr in zip(('image', 'label', 'depth', 'normal'),
-                                   (img, label, depth, normal)):
-                np.save(root / split / folder / f'{i}.npy', arr)
-            truth[(split, i)] = (img, label, depth, normal)
-    return truth
 
 
 def ids_of(dataset):

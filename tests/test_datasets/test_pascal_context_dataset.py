@@ -1,100 +1,25 @@
 """PascalContextMultiTaskDataset on a miniature PASCAL_MT layout.
 
-The PASCAL-Part files are written with ``scipy.io.savemat`` in the real
-struct layout: ``anno.imname``, ``anno.objects(i).{class, class_ind, mask,
-parts}``, ``parts(j).{part_name, mask}``; objects without parts hold an
-empty 0x0 array.
+The fixture (``mmmtl.testing.dataset_fixtures.make_pascal``) writes the
+PASCAL-Part files with ``scipy.io.savemat`` in the real struct layout:
+``anno.imname``, ``anno.objects(i).{class, class_ind, mask, parts}``,
+``parts(j).{part_name, mask}``; objects without parts hold an empty 0x0
+array.
 """
-import cv2
 import numpy as np
 import pytest
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
-from scipy.io import savemat
 
 from mmmtl.datasets.pascal_context import PascalContextMultiTaskDataset
 from mmmtl.datasets.transforms.pascal_annotations import (
     NORMALS_VALID_CONTEXT_CLASSES, context_classes_valid_for_normals)
+from mmmtl.testing.dataset_fixtures import PASCAL_IDS, make_pascal
 
 H, W = 24, 32
 LOAD = [dict(type='LoadMultiTaskImageFromFile'),
         dict(type='LoadMultiTaskAnnotations')]
-IDS = ('2008_000001', '2008_000002', '2008_000003')
-
-
-def box(y0, y1, x0, x1):
-    mask = np.zeros((H, W), np.uint8)
-    mask[y0:y1, x0:x1] = 1
-    return mask
-
-
-def parts_array(parts):
-    out = np.zeros((1, len(parts)), dtype=[('part_name', 'O'),
-                                            ('mask', 'O')])
-    for j, (name, mask) in enumerate(parts):
-        out[0, j] = (name, mask)
-    return out
-
-
-def write_part_file(path, imname, objects):
-    objs = np.zeros((1, len(objects)), dtype=[('class', 'O'),
-                                              ('class_ind', 'O'),
-                                              ('mask', 'O'),
-                                              ('parts', 'O')])
-    for i, (cls, ind, mask, parts) in enumerate(objects):
-        objs[0, i] = (cls, np.array([[ind]], np.uint8), mask,
-                      parts_array(parts) if parts else np.zeros((0, 0)))
-    anno = np.zeros((1, 1), dtype=[('imname', 'O'), ('objects', 'O')])
-    anno[0, 0] = (imname, objs)
-    savemat(str(path), {'anno': anno})
-
-
-def make_pascal(root):
-    for folder in ('JPEGImages', 'ImageSets/Context', 'semseg/VOC12',
-                   'semseg/pascal-context', 'human_parts', 'sal_distill',
-                   'normals_distill', 'pascal-context/trainval'):
-        (root / folder).mkdir(parents=True, exist_ok=True)
-    for i, sid in enumerate(IDS):
-        cv2.imwrite(str(root / 'JPEGImages' / f'{sid}.jpg'),
-                    np.full((H, W, 3), 40 * i, np.uint8))
-        seg = np.zeros((H, W), np.uint8)
-        seg[5:10, 5:10] = 15
-        seg[0, 0] = 255
-        folder = 'VOC12' if i == 1 else 'pascal-context'
-        cv2.imwrite(str(root / 'semseg' / folder / f'{sid}.png'), seg + i)
-        sal = np.zeros((H, W), np.uint8)
-        sal[0, :4] = [0, 127, 128, 255]
-        cv2.imwrite(str(root / 'sal_distill' / f'{sid}.png'), sal)
-        # LabelMap: table (397, valid) left, aeroplane (2, invalid) right,
-        # a tvmonitor (427, valid) patch and an unlabelled (0) pixel.
-        label_map = np.full((H, W), 397, np.uint16)
-        label_map[:, 16:] = 2
-        label_map[20:, 0:4] = 427
-        label_map[0, 0] = 0
-        savemat(str(root / 'pascal-context' / 'trainval' / f'{sid}.mat'),
-                {'LabelMap': label_map})
-        normals = np.zeros((H, W, 3), np.uint8)
-        normals[...] = (255, 128, 128)  # decodes to ~(1, 0.004, 0.004)
-        normals[:, :8] = (128, 128, 255)
-        cv2.imwrite(str(root / 'normals_distill' / f'{sid}.png'),
-                    normals[..., ::-1])
-    dog = ('dog', 12, box(0, 5, 0, 5), None)
-    # Two persons: parts of the second overwrite the first (later wins).
-    person_a = ('person', 15, box(2, 20, 2, 12),
-                [('head', box(2, 6, 4, 8)), ('hair', box(2, 3, 4, 8)),
-                 ('luarm', box(8, 12, 2, 4)), ('rhand', box(12, 14, 2, 4)),
-                 ('llleg', box(16, 20, 4, 6)), ('torso', box(7, 15, 4, 10))])
-    person_b = ('person', 15, box(10, 20, 10, 20),
-                [('neck', box(10, 11, 12, 14)),
-                 ('ruleg', box(14, 18, 12, 16)),
-                 ('lfoot', box(18, 20, 12, 16)), ('mouth', box(12, 14, 9, 12))])
-    write_part_file(root / 'human_parts' / f'{IDS[0]}.mat', IDS[0],
-                    [dog, person_a, person_b])
-    write_part_file(root / 'human_parts' / f'{IDS[1]}.mat', IDS[1], [dog])
-    write_part_file(root / 'human_parts' / f'{IDS[2]}.mat', IDS[2],
-                    [('person', 15, box(0, 10, 0, 10), None)])
-    (root / 'ImageSets/Context/train.txt').write_text('\n'.join(IDS))
-    (root / 'ImageSets/Context/val.txt').write_text(IDS[2] + '\n')
+IDS = PASCAL_IDS
 
 
 def build(root, **kwargs):

@@ -9,6 +9,7 @@ Example::
 """
 import argparse
 import os.path as osp
+from typing import List, Optional
 
 import mmcv
 import numpy as np
@@ -23,7 +24,7 @@ from mmmtl.utils import atomic_write
 from mmmtl.visualization import draw_task_panel
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Browse a dataset')
     parser.add_argument('config', help='config file path')
     parser.add_argument('--output-dir', default='work_dirs/browse',
@@ -35,7 +36,7 @@ def parse_args() -> argparse.Namespace:
                         help='which dataloader\'s dataset (and pipeline)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override settings of the config')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def packed_to_panel(item: dict, metainfo: dict) -> np.ndarray:
@@ -48,8 +49,10 @@ def packed_to_panel(item: dict, metainfo: dict) -> np.ndarray:
     return draw_task_panel(np.ascontiguousarray(image), gts, {}, metainfo)
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv: Optional[List[str]] = None) -> List[str]:
+    """Write the panels; returns their paths (``argv`` as on the command
+    line, ``None`` reads ``sys.argv``)."""
+    args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
@@ -59,6 +62,7 @@ def main() -> None:
     dataset = DATASETS.build(cfg[f'{args.split}_dataloader']['dataset'])
     num = min(args.num, len(dataset))
     progress = ProgressBar(num)
+    written = []
     for index in range(num):
         item = dataset[index]
         panel = packed_to_panel(item, dataset.metainfo)
@@ -66,8 +70,10 @@ def main() -> None:
             item['data_samples'].img_path))[0]
         out = osp.join(args.output_dir, f'{index:04d}_{stem}.png')
         atomic_write(out, lambda tmp: mmcv.imwrite(mmcv.rgb2bgr(panel), tmp))
+        written.append(out)
         progress.update()
     logger.info(f'wrote {num} panels to {args.output_dir}')
+    return written
 
 
 if __name__ == '__main__':

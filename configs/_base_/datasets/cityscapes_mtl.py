@@ -1,5 +1,5 @@
 # Cityscapes (2975 train / 500 val, 128x256) in the .npy layout of MTAN /
-# LibMTL, the CTAL paper's setting. See docs/en/user_guides/datasets.md.
+# LibMTL, the CTAL paper's setting. See docs/en/user_guides/dataset_prepare.md.
 dataset_type = 'CityscapesMTANDataset'
 data_root = 'data/cityscapes'
 tasks = ['semseg', 'depth']

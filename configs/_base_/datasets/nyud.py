@@ -1,5 +1,6 @@
 # NYUD-v2 (795 train / 654 val, 480x640) in the multi-task toolbox layout
-# (MTI-Net / ATRC / InvPT / CCR / MT-CP). See docs/en/user_guides/datasets.md.
+# (MTI-Net / ATRC / InvPT / CCR / MT-CP).
+# See docs/en/user_guides/dataset_prepare.md.
 dataset_type = 'NYUDMultiTaskDataset'
 data_root = 'data/NYUD_MT'
 # CCR/MTI-Net evaluate semseg, depth and normals; add 'edge' for 4 tasks

@@ -1,5 +1,5 @@
 # NYUv2-13 (795 train / 654 val, 288x384) in the .npy layout of MTAN /
-# LibMTL, the CTAL paper's setting. See docs/en/user_guides/datasets.md.
+# LibMTL, the CTAL paper's setting. See docs/en/user_guides/dataset_prepare.md.
 dataset_type = 'NYUv2MTANDataset'
 data_root = 'data/nyuv2'
 tasks = ['semseg', 'depth', 'normals']

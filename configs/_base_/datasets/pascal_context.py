@@ -1,5 +1,6 @@
 # PASCAL-Context multi-task (4998 train / 5105 val) in the toolbox layout
-# (PASCAL_MT of MTI-Net / ATRC / InvPT). See docs/en/user_guides/datasets.md.
+# (PASCAL_MT of MTI-Net / ATRC / InvPT).
+# See docs/en/user_guides/dataset_prepare.md.
 dataset_type = 'PascalContextMultiTaskDataset'
 data_root = 'data/PASCAL_MT'
 tasks = ['semseg', 'human_parts', 'saliency', 'normals', 'edge']
