@@ -10,7 +10,7 @@ from torch import Tensor
 from mmmtl.models.layers.cross_task_affinity import CrossTaskAffinity
 from mmmtl.models.layers.multi_scale_blocks import (
     CrossScaleFusion, MultiScaleInitialPredictions, PredictionHead,
-    distill_size)
+    build_final_head, distill_size)
 from .base_multitask_head import BaseMultiTaskHead, HeadOutputs
 
 Number = Union[int, float]
@@ -114,6 +114,10 @@ class CTALHead(BaseMultiTaskHead):
         chunk_size (int): Anchor rows per chunk.
         norm_cfg (dict): Norm layer config.
         act_cfg (dict): Activation config.
+        final_head (str): ``'residual'`` (two bottlenecks + 1x1 conv, the
+            CTAL appendix's CNN heads) or ``'aspp'`` (DeepLab-style head,
+            the appendix's transformer heads).
+        aspp_dilations (Sequence[int]): ASPP rates for ``'aspp'``.
         **kwargs: See :class:`BaseMultiTaskHead`.
     """
 
@@ -132,6 +136,8 @@ class CTALHead(BaseMultiTaskHead):
                  chunk_size: int = 256,
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
                  act_cfg: dict = dict(type='ReLU'),
+                 final_head: str = 'residual',
+                 aspp_dilations: Sequence[int] = (1, 6, 12, 18),
                  **kwargs):
         super().__init__(**kwargs)
         in_channels, in_strides = self._input_channels_and_strides(
@@ -166,8 +172,9 @@ class CTALHead(BaseMultiTaskHead):
             memory_efficient=memory_efficient, chunk_size=chunk_size,
             align_corners=self.align_corners)
         self.final = nn.ModuleDict({
-            t: PredictionHead(channels, channels, self.out_channels[t],
-                              norm_cfg, act_cfg)
+            t: build_final_head(final_head, channels, channels,
+                                self.out_channels[t], norm_cfg, act_cfg,
+                                aspp_dilations, self.align_corners)
             for t in self.tasks
         })
 

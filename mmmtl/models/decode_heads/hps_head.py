@@ -7,7 +7,10 @@ from mmcv.cnn import ConvModule
 from mmseg.registry import MODELS
 from torch import Tensor
 
+from mmmtl.models.layers.multi_scale_blocks import ASPPBlock, Bottleneck
 from .base_multitask_head import BaseMultiTaskHead, HeadOutputs, resize_concat
+
+DECODERS = ('conv', 'residual', 'aspp')
 
 
 def task_decoder(in_channels: int, channels: int, num_convs: int,
@@ -22,6 +25,37 @@ def task_decoder(in_channels: int, channels: int, num_convs: int,
         for _ in range(num_convs - 1)
     ]
     return nn.Sequential(*layers)
+
+
+def build_task_decoder(kind: str, in_channels: int, channels: int,
+                       num_convs: int, kernel_size: int, norm_cfg: dict,
+                       act_cfg: dict, aspp_dilations: Sequence[int],
+                       align_corners: bool) -> nn.Module:
+    """One task decoder of :class:`HPSHead` (features, no prediction).
+
+    ``'conv'``: :func:`task_decoder`. ``'residual'``: a 3x3 conv-norm-act
+    (the cross-scale fusion block of the distillation heads) and two
+    residual bottlenecks, i.e. the CTAL appendix's CNN output heads, so the
+    STL/MTL baselines share the output heads of the distillation models as
+    the paper requires. ``'aspp'``: a DeepLab-v3 ASPP block (the appendix's
+    transformer output heads).
+    """
+    if kind == 'conv':
+        return task_decoder(in_channels, channels, num_convs, kernel_size,
+                            norm_cfg, act_cfg)
+    if kind == 'residual':
+        return nn.Sequential(
+            ConvModule(in_channels, channels, 3, padding=1,
+                       norm_cfg=norm_cfg, act_cfg=act_cfg),
+            Bottleneck(channels, channels, norm_cfg=norm_cfg,
+                       act_cfg=act_cfg),
+            Bottleneck(channels, channels, norm_cfg=norm_cfg,
+                       act_cfg=act_cfg))
+    if kind == 'aspp':
+        return ASPPBlock(in_channels, channels, aspp_dilations, norm_cfg,
+                         act_cfg, align_corners)
+    raise ValueError(f'HPSHead: decoder must be one of {DECODERS}, got '
+                     f'{kind!r}')
 
 
 @MODELS.register_module()
@@ -45,6 +79,10 @@ class HPSHead(BaseMultiTaskHead):
         act_cfg (dict): Activation config.
         feat_stride (int): Stride of the finest selected input w.r.t. the
             image (reported with the task features for auxiliary losses).
+        decoder (str): Task decoder kind, see :func:`build_task_decoder`:
+            ``'conv'`` (default, above), ``'residual'`` or ``'aspp'``
+            (``num_convs``/``kernel_size`` apply to ``'conv'`` only).
+        aspp_dilations (Sequence[int]): ASPP rates for ``'aspp'``.
         **kwargs: See :class:`BaseMultiTaskHead`.
     """
 
@@ -56,6 +94,8 @@ class HPSHead(BaseMultiTaskHead):
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
                  act_cfg: dict = dict(type='ReLU'),
                  feat_stride: int = 4,
+                 decoder: str = 'conv',
+                 aspp_dilations: Sequence[int] = (1, 6, 12, 18),
                  **kwargs):
         super().__init__(**kwargs)
         in_channels = self.in_channels
@@ -64,8 +104,9 @@ class HPSHead(BaseMultiTaskHead):
         self.channels = channels
         self.feat_stride = feat_stride
         self.decoders = nn.ModuleDict({
-            t: task_decoder(total_in, channels, num_convs, kernel_size,
-                            norm_cfg, act_cfg)
+            t: build_task_decoder(decoder, total_in, channels, num_convs,
+                                  kernel_size, norm_cfg, act_cfg,
+                                  aspp_dilations, self.align_corners)
             for t in self.tasks
         })
         self.dropout = nn.Dropout2d(dropout_ratio) if dropout_ratio > 0 \

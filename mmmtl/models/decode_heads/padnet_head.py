@@ -11,6 +11,7 @@ from mmmtl.models.layers.multi_modal_distillation import \
     MultiModalDistillation
 from mmmtl.models.layers.multi_scale_blocks import (CrossScaleFusion,
                                                     PredictionHead,
+                                                    build_final_head,
                                                     distill_size)
 from .base_multitask_head import BaseMultiTaskHead, HeadOutputs
 
@@ -35,6 +36,10 @@ class SingleScaleDistillationHead(BaseMultiTaskHead):
         distill_stride (int | float): Stride of the distillation scale.
         norm_cfg (dict): Norm layer config.
         act_cfg (dict): Activation config.
+        final_head (str): ``'residual'`` (two bottlenecks + 1x1 conv, the
+            CTAL appendix's CNN heads) or ``'aspp'`` (DeepLab-style head,
+            the appendix's transformer heads).
+        aspp_dilations (Sequence[int]): ASPP rates for ``'aspp'``.
         **kwargs: See :class:`BaseMultiTaskHead`.
     """
 
@@ -44,6 +49,8 @@ class SingleScaleDistillationHead(BaseMultiTaskHead):
                  distill_stride: Number = 4,
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
                  act_cfg: dict = dict(type='ReLU'),
+                 final_head: str = 'residual',
+                 aspp_dilations: Sequence[int] = (1, 6, 12, 18),
                  **kwargs):
         super().__init__(**kwargs)
         in_channels, in_strides = self._input_channels_and_strides(
@@ -63,8 +70,9 @@ class SingleScaleDistillationHead(BaseMultiTaskHead):
             for t in self.tasks
         })
         self.final = nn.ModuleDict({
-            t: PredictionHead(channels, channels, self.out_channels[t],
-                              norm_cfg, act_cfg)
+            t: build_final_head(final_head, channels, channels,
+                                self.out_channels[t], norm_cfg, act_cfg,
+                                aspp_dilations, self.align_corners)
             for t in self.tasks
         })
 

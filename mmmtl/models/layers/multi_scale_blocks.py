@@ -285,7 +285,138 @@ class MultiScaleInitialPredictions(BaseModule):
 
 def distill_size(inputs: Sequence[Tensor], in_stride: Union[int, float],
                  distill_stride: Union[int, float]) -> Tuple[int, int]:
-    """Grid size at ``distill_stride`` given the finest input's stride."""
-    h, w = inputs[0].shape[2:]
+    """Grid size at ``distill_stride`` given the finest input's stride.
+
+    Sizes are converted to ``int`` first: under ``torch.jit.trace`` (FLOP
+    counting) ``shape`` entries are tensors, which ``round`` rejects.
+    """
+    h, w = (int(s) for s in inputs[0].shape[2:])
     ratio = float(in_stride) / float(distill_stride)
     return max(int(round(h * ratio)), 1), max(int(round(w * ratio)), 1)
+
+
+class ASPPBlock(BaseModule):
+    """DeepLab-v3 atrous spatial pyramid pooling block (features only).
+
+    Image pooling (global average pool + 1x1 conv, broadcast back), parallel
+    ``3x3`` convs with the given dilations (a ``1x1`` conv for dilation 1,
+    MMSegmentation's :class:`ASPPModule`), concatenation and a ``3x3``
+    conv-norm-act bottleneck, as MMSegmentation's ``ASPPHead``. The CTAL
+    appendix uses "a DeepLab head" for the final predictions of its
+    transformer models without giving the rates; the DeepLab-v3 rates
+    (1, 6, 12, 18) are the default.
+
+    Args:
+        in_channels (int): Input channels.
+        channels (int): Width of every branch and of the output.
+        dilations (Sequence[int]): Dilation rate per branch.
+        norm_cfg (dict): Norm layer config.
+        act_cfg (dict): Activation config.
+        align_corners (bool): Interpolation setting.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 channels: int,
+                 dilations: Sequence[int] = (1, 6, 12, 18),
+                 norm_cfg: dict = dict(type='BN'),
+                 act_cfg: dict = dict(type='ReLU'),
+                 align_corners: bool = False,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        # imported here: mmseg's decode_heads package is heavy to import
+        from mmseg.models.decode_heads.aspp_head import ASPPModule
+        if not dilations or any(int(d) < 1 for d in dilations):
+            raise ValueError(f'ASPPBlock: dilations must be positive '
+                             f'integers, got {dilations}')
+        self.align_corners = align_corners
+        self.image_pool = nn.Sequential(
+            nn.AdaptiveAvgPool2d(1),
+            ConvModule(in_channels, channels, 1, norm_cfg=norm_cfg,
+                       act_cfg=act_cfg))
+        self.aspp = ASPPModule(tuple(dilations), in_channels, channels,
+                               conv_cfg=None, norm_cfg=norm_cfg,
+                               act_cfg=act_cfg)
+        self.bottleneck = ConvModule((len(dilations) + 1) * channels,
+                                     channels, 3, padding=1,
+                                     norm_cfg=norm_cfg, act_cfg=act_cfg)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(B, C_in, H, W) -> (B, channels, H, W)."""
+        pooled = resize(self.image_pool(x), size=x.shape[2:],
+                        mode='bilinear', align_corners=self.align_corners)
+        return self.bottleneck(torch.cat([pooled] + self.aspp(x), dim=1))
+
+
+class ASPPPredictionHead(BaseModule):
+    """DeepLab-style final head: :class:`ASPPBlock` and a 1x1 output conv.
+
+    Same interface as :class:`PredictionHead` (features, prediction).
+
+    Args:
+        in_channels (int): Input channels.
+        channels (int): Width of the ASPP block (the returned features).
+        out_channels (int): Prediction channels.
+        dilations (Sequence[int]): ASPP dilation rates.
+        norm_cfg (dict): Norm layer config.
+        act_cfg (dict): Activation config.
+        align_corners (bool): Interpolation setting.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 channels: int,
+                 out_channels: int,
+                 dilations: Sequence[int] = (1, 6, 12, 18),
+                 norm_cfg: dict = dict(type='BN'),
+                 act_cfg: dict = dict(type='ReLU'),
+                 align_corners: bool = False,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        self.aspp = ASPPBlock(in_channels, channels, dilations, norm_cfg,
+                              act_cfg, align_corners)
+        self.predictor = nn.Conv2d(channels, out_channels, 1)
+
+    def forward(self, x: Tensor,
+                predict: bool = True) -> Tuple[Tensor, Optional[Tensor]]:
+        """Features (B, channels, H, W) and, if ``predict``, the prediction
+        (B, out_channels, H, W) (else ``None``)."""
+        feat = self.aspp(x)
+        return feat, self.predictor(feat) if predict else None
+
+
+FINAL_HEADS = ('residual', 'aspp')
+
+
+def build_final_head(kind: str,
+                     in_channels: int,
+                     channels: int,
+                     out_channels: int,
+                     norm_cfg: dict,
+                     act_cfg: dict,
+                     aspp_dilations: Sequence[int] = (1, 6, 12, 18),
+                     align_corners: bool = False) -> BaseModule:
+    """Final per-task head of the distillation decoders.
+
+    Args:
+        kind (str): ``'residual'`` (two bottlenecks + 1x1 conv, the CTAL
+            appendix's CNN heads) or ``'aspp'`` (DeepLab-style head, the
+            appendix's transformer heads).
+        in_channels, channels, out_channels (int): See
+            :class:`PredictionHead`.
+        norm_cfg, act_cfg (dict): Layer configs.
+        aspp_dilations (Sequence[int]): ASPP rates (``'aspp'`` only).
+        align_corners (bool): Interpolation setting (``'aspp'`` only).
+
+    Returns:
+        BaseModule: A module returning ``(features, prediction)``.
+    """
+    if kind == 'residual':
+        return PredictionHead(in_channels, channels, out_channels, norm_cfg,
+                              act_cfg)
+    if kind == 'aspp':
+        return ASPPPredictionHead(in_channels, channels, out_channels,
+                                  aspp_dilations, norm_cfg, act_cfg,
+                                  align_corners)
+    raise ValueError(f'final_head must be one of {FINAL_HEADS}, got '
+                     f'{kind!r}')

@@ -1,0 +1,10 @@
+# STL baseline of the CTAL paper for depth with HRNet-W18-small-v2 on
+# Cityscapes (128x256): the MTL baseline's model and schedule with one task.
+_base_ = ['../hps/hps_hrnet18_28k_cityscapes-128x256.py']
+tasks = ['depth']
+model = dict(decode_head=dict(tasks=tasks, num_classes=None))
+train_dataloader = dict(dataset=dict(tasks=tasks))
+val_dataloader = dict(dataset=dict(tasks=tasks))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='MultiTaskMetric', tasks=tasks)
+test_evaluator = val_evaluator
