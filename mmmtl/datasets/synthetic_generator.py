@@ -507,7 +507,8 @@ def _fill(tmp: str, num_train: int, num_val: int, height: int, width: int,
             f.write('\n'.join(split_names) + '\n')
     meta = dict(num_train=num_train, num_val=num_val, height=height,
                 width=width, seed=seed, version=GENERATOR_VERSION,
-                classes=SEMSEG_CLASSES, human_parts_classes=HUMAN_PARTS_CLASSES,
+                classes=SEMSEG_CLASSES,
+                human_parts_classes=HUMAN_PARTS_CLASSES,
                 depth_scale=DEPTH_SCALE, normals_encoding='uint16',
                 normals_frame='opencv camera (x right, y down, z forward)')
     with open(osp.join(tmp, 'meta.json'), 'w') as f:

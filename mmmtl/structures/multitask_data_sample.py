@@ -1,5 +1,5 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
-"""Data sample that carries one ground-truth and one prediction map per task."""
+"""Data sample carrying one ground-truth and one prediction map per task."""
 from typing import Dict, Optional
 
 import torch
@@ -36,7 +36,7 @@ class MultiTaskDataSample(SegDataSample):
         return getattr(self, get_task(task).pred_field, None)
 
     def set_gt(self, task: str, data: torch.Tensor) -> None:
-        """Store ``data`` of shape (C, H, W) as the ground truth of ``task``."""
+        """Store ``data`` (C, H, W) as the ground truth of ``task``."""
         setattr(self, get_task(task).gt_field, PixelData(data=data))
 
     def set_pred(self, task: str, data: torch.Tensor) -> None:

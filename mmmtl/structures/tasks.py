@@ -169,7 +169,8 @@ TASKS: Dict[str, TaskSpec] = {
             interpolation='bilinear_valid', unit_norm=False,
             gt_dtype='float', default_loss=dict(type='DepthL1Loss'),
             metrics=(MetricSpec('rmse', False), MetricSpec('log_rmse', False),
-                     MetricSpec('abs_rel', False), MetricSpec('abs_err', False),
+                     MetricSpec('abs_rel', False),
+                     MetricSpec('abs_err', False),
                      MetricSpec('delta1', True), MetricSpec('delta2', True),
                      MetricSpec('delta3', True)),
             primary_metric='rmse'),
@@ -216,7 +217,7 @@ TASKS: Dict[str, TaskSpec] = {
 
 
 def get_task(name: str) -> TaskSpec:
-    """Return the :class:`TaskSpec` of ``name`` with a clear error if unknown."""
+    """Return the :class:`TaskSpec` of ``name``; clear error if unknown."""
     try:
         return TASKS[name]
     except KeyError:

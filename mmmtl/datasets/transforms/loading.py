@@ -355,7 +355,8 @@ class LoadMultiTaskImageFromFile(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         """Load ``results['img_path']`` into ``results['img']``."""
-        img = np.ascontiguousarray(read_rgb_image(results['img_path'])[..., ::-1])
+        rgb = read_rgb_image(results['img_path'])
+        img = np.ascontiguousarray(rgb[..., ::-1])
         if self.to_float32:
             img = img.astype(np.float32)
         results['img'] = img

@@ -16,7 +16,8 @@ from .segmentation import (ConfusionStatistic, confusion_matrix,
 
 __all__ = [
     'TASK_STATISTICS', 'TaskStatistic', 'build_task_statistic',
-    'register_task_statistic', 'BoundaryFStatistic', 'delta_m', 'primary_directions',
+    'register_task_statistic', 'BoundaryFStatistic', 'delta_m',
+    'primary_directions',
     'relative_gain', 'DepthStatistic', 'depth_metrics', 'depth_sums',
     'EdgeLossStatistic', 'balanced_bce_sum', 'exact_zeros',
     'from_fixed_point', 'to_fixed_point', 'NormalsStatistic',

@@ -63,8 +63,8 @@ class MTINetHead(BaseMultiTaskHead):
             for _ in range(len(in_strides))
         ])
         self.aggregation = nn.ModuleDict({
-            t: CrossScaleFusion([channels] * len(in_strides), channels, norm_cfg,
-                                act_cfg, self.align_corners)
+            t: CrossScaleFusion([channels] * len(in_strides), channels,
+                                norm_cfg, act_cfg, self.align_corners)
             for t in self.tasks
         })
         self.final = nn.ModuleDict({
