@@ -82,9 +82,9 @@ def constant_prediction(spec, value, shape) -> torch.Tensor:
 def trivial_metrics(cfg: Config, tasks, metric_cfg: dict) -> Dict[str, float]:
     """Metrics of the trivial predictor on the validation split."""
     train_cfg = cfg.train_dataloader.dataset.copy()
-    train_cfg.pipeline = cfg.val_dataloader.dataset.pipeline
+    train_cfg.pipeline = cfg.test_dataloader.dataset.pipeline
     train_set = DATASETS.build(train_cfg)
-    val_set = DATASETS.build(cfg.val_dataloader.dataset)
+    val_set = DATASETS.build(cfg.test_dataloader.dataset)
     stats = train_statistics(train_set, tasks)
     metric = METRICS.build(metric_cfg)
     metric.dataset_meta = val_set.metainfo
@@ -118,8 +118,9 @@ def main() -> None:
         cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = args.work_dir
     cfg.launcher = 'none'
-    # The demo evaluates once, after training (runner.test below).
-    cfg.train_cfg.val_interval = cfg.train_cfg.max_iters + 1
+    # The demo evaluates once, after training (runner.test below); the
+    # train loop would otherwise also validate at its last iteration.
+    cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
     cfg.default_hooks.visualization = dict(
         type='MultiTaskVisualizationHook', num_images=args.num_panels,
         draw=True, show_dir=osp.abspath(osp.join(args.work_dir, 'panels')))
