@@ -1,6 +1,6 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
 """Tiny model configs and random multi-task batches for tests."""
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 
@@ -70,3 +70,28 @@ def random_batch(n: int = 2, h: int = 32, w: int = 40,
         inputs=[torch.randint(0, 255, (3, h, w), dtype=torch.uint8)
                 for _ in range(n)],
         data_samples=[random_sample(h, w, i, tasks) for i in range(n)])
+
+
+def fit_steps(model: torch.nn.Module, data: dict, steps: int = 4,
+              lr: float = 1e-2) -> Tuple[List[float], Dict[str, torch.Tensor]]:
+    """Train ``model`` on one pre-processed batch for a few Adam steps.
+
+    Args:
+        model (nn.Module): A segmentor with ``loss`` and ``parse_losses``.
+        data (dict): Output of ``model.data_preprocessor(batch, True)``.
+        steps (int): Optimiser steps.
+        lr (float): Adam learning rate.
+
+    Returns:
+        tuple: The total loss of every step and the loss dict of the last.
+    """
+    optim = torch.optim.Adam(model.parameters(), lr=lr)
+    totals, losses = [], {}
+    for _ in range(steps):
+        losses = model.loss(data['inputs'], data['data_samples'])
+        total, _ = model.parse_losses(losses)
+        optim.zero_grad()
+        total.backward()
+        optim.step()
+        totals.append(total.item())
+    return totals, losses

@@ -8,7 +8,7 @@ from mmmtl.models.layers.multi_modal_distillation import \
     MultiModalDistillation
 from mmmtl.models.segmentors.multitask_encoder_decoder import \
     MultiTaskEncoderDecoder  # noqa: F401  (registers)
-from mmmtl.testing import random_batch, tiny_model_cfg
+from mmmtl.testing import fit_steps, random_batch, tiny_model_cfg
 
 TASKS = ['semseg', 'depth', 'edge']
 IN_CHANNELS = [8, 16, 32, 64]
@@ -80,14 +80,6 @@ def test_trains_in_segmentor_and_loss_decreases():
                                         decode_head=_head_cfg()))
     data = model.data_preprocessor(
         random_batch(n=2, h=32, w=32, tasks=TASKS), training=True)
-    optim = torch.optim.Adam(model.parameters(), lr=1e-2)
-    totals = []
-    for _ in range(4):
-        losses = model.loss(data['inputs'], data['data_samples'])
-        total, _ = model.parse_losses(losses)
-        optim.zero_grad()
-        total.backward()
-        optim.step()
-        totals.append(total.item())
+    totals, losses = fit_steps(model, data)
     assert 'edge.loss_bce_initial' in losses
     assert totals[-1] < 0.95 * totals[0], totals
