@@ -6,8 +6,9 @@ import signal
 from typing import Optional, Sequence
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
+
+from mmmtl.models.segmentors.multitask_encoder_decoder import unwrap_model
 
 
 @HOOKS.register_module()
@@ -54,8 +55,7 @@ class FaultInjectionHook(Hook):
         """Wrap the model's ``parse_losses`` to corrupt chosen steps."""
         if not self.nonfinite_at_iters:
             return
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner.model)
         parse_losses = model.parse_losses
 
         def corrupting_parse_losses(losses: dict):

@@ -8,9 +8,11 @@ import torch.distributed as torch_dist
 from mmengine.dist import get_dist_info
 from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
-from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmseg.registry import HOOKS
+
+from mmmtl.models.segmentors.multitask_encoder_decoder import unwrap_model
+
 
 #: Message hub key (runtime info, resumed) of the number of skipped steps.
 SKIPS_KEY = 'nonfinite_skips'
@@ -132,8 +134,7 @@ class NonFiniteLossHook(Hook):
 
     @staticmethod
     def _model(runner) -> torch.nn.Module:
-        model = runner.model
-        return model.module if is_model_wrapper(model) else model
+        return unwrap_model(runner.model)
 
     # ----------------------------------------------------------- per step --
     def before_train_iter(self, runner, batch_idx: int,

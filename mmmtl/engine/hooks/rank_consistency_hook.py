@@ -10,8 +10,9 @@ import torch
 from mmengine.dist import all_gather_object, get_dist_info
 from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
-from mmengine.model import is_model_wrapper
 from mmseg.registry import HOOKS
+
+from mmmtl.models.segmentors.multitask_encoder_decoder import unwrap_model
 
 
 def state_digests(module: torch.nn.Module,
@@ -105,8 +106,7 @@ class RankConsistencyHook(Hook):
         rank, world_size = get_dist_info()
         if world_size == 1:
             return
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner.model)
         digests = state_digests(model, self.buffers)
         if self.dump_dir:
             os.makedirs(self.dump_dir, exist_ok=True)
