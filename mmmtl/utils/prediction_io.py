@@ -23,40 +23,17 @@ Reading them back (NumPy / OpenCV)::
 Every file is written to a temporary file in the same folder and renamed,
 so an interrupted run never leaves a truncated file.
 """
-import os
 import os.path as osp
-import tempfile
-from typing import Callable, Dict, List, Optional
+from typing import Dict, List, Optional
 
 import numpy as np
 from PIL import Image
 
 from mmmtl.structures import TASKS, MultiTaskDataSample, TaskSpec
+from .atomic_io import atomic_write
 
 #: Multiplier from metres to the 16-bit depth PNG's integer values.
 DEPTH_PNG_SCALE = 1000.0
-
-
-def atomic_write(path: str, write: Callable[[str], None]) -> None:
-    """Write ``path`` through a temporary file in the same folder + rename.
-
-    Args:
-        path (str): Final file path; its folder is created if needed.
-        write (Callable[[str], None]): Writes the content to the given
-            temporary path (same extension as ``path``).
-    """
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.tmp-',
-                               suffix=osp.splitext(path)[1])
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 def _save_png(array: np.ndarray, path: str,
