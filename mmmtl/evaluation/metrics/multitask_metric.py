@@ -68,9 +68,11 @@ class MultiTaskMetric(BaseMetric):
     discrete tasks, probabilities in [0, 1] ``(1, H, W)`` for binary tasks,
     ``(1, H, W)`` depth, ``(3, H, W)`` normals. A sample without the ground
     truth of a task is skipped for that task. A ground truth larger than its
-    prediction whose extra bottom/right border is all pad value (the data
-    pre-processor pads ground truth at test time too) is cropped to the
-    prediction first; any other size mismatch is an error.
+    prediction whose extra bottom/right border is all pad value (ground
+    truth padded with a batch, e.g. by a pre-processor in training mode;
+    :class:`~mmmtl.models.MultiTaskDataPreProcessor` leaves it unpadded at
+    test time) is cropped to the prediction first; any other size mismatch
+    is an error.
 
     Every image must be evaluated once: the number of processed images,
     summed over processes, may not exceed the dataset size (use
@@ -473,9 +475,9 @@ def _pixel_tensor(sample: dict, field: str) -> Optional[Tensor]:
 def _strip_padding(spec: TaskSpec, pred: Tensor, gt: Tensor) -> Tensor:
     """Crop bottom/right padding off ``gt`` when it is pure padding.
 
-    The data pre-processor pads every ground-truth map of a batch to the
-    padded image size with the task's pad (= ignore) value, also at test
-    time, while predictions are cropped back to the original size. When
+    A pre-processor that pads ground truth with a batch (in training mode)
+    pads it to the padded image size with the task's pad (= ignore) value,
+    while predictions are cropped back to the original size. When
     ``gt`` is larger than ``pred`` and everything outside its top-left
     ``pred``-sized window is the pad value, that window is returned (the
     cropped pixels would be ignored anyway); otherwise ``gt`` unchanged.
