@@ -61,6 +61,16 @@ class BaseMultiTaskDataset(BaseDataset, metaclass=ABCMeta):
         metainfo['tasks'] = list(self.tasks)
         super().__init__(metainfo=metainfo, **kwargs)
 
+    def _set_split(self, split: str,
+                   split_file: Optional[str] = None) -> None:
+        """Validate and store ``split`` (``'train'`` or ``'val'``) and an
+        optional ``split_file`` overriding the split's id list."""
+        if split not in ('train', 'val'):
+            raise ValueError(f"{self.__class__.__name__}: split must be "
+                             f"'train' or 'val', got {split!r}")
+        self.split = split
+        self.split_file = split_file
+
     @property
     def num_classes(self) -> Dict[str, int]:
         """Class count of each discrete task, from metainfo."""

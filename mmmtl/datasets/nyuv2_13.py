@@ -50,11 +50,7 @@ class MTANLayoutDataset(BaseMultiTaskDataset):
                  split: str = 'train',
                  split_file: Optional[str] = None,
                  **kwargs):
-        if split not in ('train', 'val'):
-            raise ValueError(f"{self.__class__.__name__}: split must be "
-                             f"'train' or 'val', got {split!r}")
-        self.split = split
-        self.split_file = split_file
+        self._set_split(split, split_file)
         super().__init__(data_root=data_root, **kwargs)
 
     def read_split(self) -> List[str]:

@@ -97,16 +97,12 @@ class PascalContextMultiTaskDataset(BaseMultiTaskDataset):
                  human_parts_no_person: int = 255,
                  normals_valid_classes: Optional[Iterable[int]] = None,
                  **kwargs):
-        if split not in ('train', 'val'):
-            raise ValueError(f"PascalContextMultiTaskDataset: split must be "
-                             f"'train' or 'val', got {split!r}")
+        self._set_split(split, split_file)
         if human_parts_no_person not in (0, 255):
             raise ValueError(
                 'PascalContextMultiTaskDataset: human_parts_no_person must '
                 f'be 255 (ignore) or 0 (background), got '
                 f'{human_parts_no_person!r}')
-        self.split = split
-        self.split_file = split_file
         self.human_parts_no_person = human_parts_no_person
         self.normals_valid_classes = tuple(
             sorted(NORMALS_VALID_CONTEXT_CLASSES)

@@ -79,9 +79,7 @@ class SyntheticMultiTaskDataset(BaseMultiTaskDataset):
                  generate_if_missing: bool = True,
                  generator_cfg: Optional[dict] = None,
                  **kwargs):
-        if split not in ('train', 'val'):
-            raise ValueError(f"split must be 'train' or 'val', got {split!r}")
-        self.split = split
+        self._set_split(split)
         if generate_if_missing:
             ensure_synthetic_dataset(data_root, generator_cfg or {})
         super().__init__(data_root=data_root, **kwargs)
