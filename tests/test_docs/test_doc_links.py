@@ -1,5 +1,6 @@
-"""Relative links in the README, docs/ and configs/*/README.md resolve."""
+"""Relative links in every markdown file of the repository resolve inside it."""
 import glob
+import os
 import os.path as osp
 import re
 
@@ -14,11 +15,45 @@ FENCE = re.compile(r'^(```|~~~).*?^\1', re.MULTILINE | re.DOTALL)
 CODE = re.compile(r'`[^`\n]*`')
 
 
+# Folders that are not part of the repository's content: version control,
+# the virtual environment, generated data, outputs and build artefacts.
+NOT_CONTENT = {'.git', '.venv', 'data', 'work_dirs', 'build', 'dist',
+               '__pycache__', '.pytest_cache', 'checkpoints', 'node_modules'}
+
+
+def repository_files(suffixes):
+    """Files below the repository root whose name ends with ``suffixes``."""
+    files = []
+    for root, dirs, names in os.walk(REPO):
+        dirs[:] = [
+            d for d in dirs
+            if d not in NOT_CONTENT and not d.endswith('.egg-info')
+        ]
+        files += [osp.join(root, n) for n in names if n.endswith(suffixes)]
+    return sorted(files)
+
+
 def markdown_files():
-    files = [osp.join(REPO, 'README.md')]
-    files += glob.glob(osp.join(REPO, 'docs', '**', '*.md'), recursive=True)
-    files += glob.glob(osp.join(REPO, 'configs', '*', 'README.md'))
-    return sorted(f for f in files if osp.isfile(f))
+    return repository_files(('.md', ))
+
+
+def link_problem(path: str, target: str):
+    """Why ``target`` (linked from markdown file ``path``) is broken, or None.
+
+    A link must be relative, resolve to an existing file or folder, and stay
+    inside the repository: a user's clone has nothing beside it.
+    """
+    file_part = target.split('#', 1)[0].split('?', 1)[0]
+    if not file_part:
+        return None
+    if osp.isabs(file_part):
+        return 'absolute path'
+    resolved = osp.normpath(osp.join(osp.dirname(path), file_part))
+    if osp.commonpath([REPO, resolved]) != REPO:
+        return 'outside the repository'
+    if not osp.exists(resolved):
+        return 'missing'
+    return None
 
 
 def relative_links(text: str):
@@ -44,16 +79,49 @@ def test_link_extraction():
 def test_relative_links_resolve(path):
     with open(path, encoding='utf-8') as f:
         text = f.read()
-    broken = []
-    for target in relative_links(text):
-        file_part = target.split('#', 1)[0].split('?', 1)[0]
-        if not file_part:
-            continue
-        resolved = osp.normpath(osp.join(osp.dirname(path), file_part))
-        if not osp.exists(resolved):
-            broken.append(target)
-    assert not broken, f'{osp.relpath(path, REPO)} links to missing ' \
-        f'files: {broken}'
+    broken = [(target, link_problem(path, target))
+              for target in relative_links(text)
+              if link_problem(path, target)]
+    assert not broken, f'{osp.relpath(path, REPO)} has broken links ' \
+        f'(target, problem): {broken}'
+
+
+def test_link_problem():
+    readme = osp.join(REPO, 'README.md')
+    assert link_problem(readme, 'docs/en/model_zoo.md#ctal') is None
+    assert link_problem(readme, '#top') is None
+    assert link_problem(readme, 'docs/en/no_such_page.md') == 'missing'
+    # Outside the repository even where the file exists (the parent folder
+    # of any clone exists).
+    assert link_problem(readme, '..') == 'outside the repository'
+    nested = osp.join(REPO, 'configs', 'ctal', 'README.md')
+    assert link_problem(nested, '../../README.md') is None
+    assert link_problem(nested, '../../../x/paper.txt') == \
+        'outside the repository'
+    assert link_problem(readme, '/etc/hostname') == 'absolute path'
+
+
+def test_markdown_files_cover_the_repository():
+    files = {osp.relpath(f, REPO) for f in markdown_files()}
+    assert {'README.md', osp.join('configs', 'ctal', 'README.md'),
+            osp.join('docs', 'en', 'user_guides', 'metrics.md')} <= files
+    assert not any(f.startswith(('.git' + os.sep, '.venv' + os.sep))
+                   for f in files)
+
+
+def test_no_file_points_outside_the_repository():
+    """No text file names the workspace folder beside the repository."""
+    # Built from parts so that this file does not match itself.
+    needles = ('..' + '/shared/', '/work' + '/shared')
+    offenders = []
+    for path in repository_files(('.md', '.py', '.txt', '.yml', '.yaml',
+                                  '.sh', '.cfg', '.toml', 'Makefile')):
+        with open(path, encoding='utf-8', errors='replace') as f:
+            text = f.read()
+        if any(needle in text for needle in needles):
+            offenders.append(osp.relpath(path, REPO))
+    assert not offenders, f'these files point outside the repository: ' \
+        f'{offenders}'
 
 
 def test_docs_exist():
