@@ -6,7 +6,7 @@ paper's text step by step. It is the ground truth of the tests of
 :mod:`mmmtl.models.losses.triplet_mining` and the baseline of
 ``tools/analysis_tools/benchmark_ccr.py``; never used in training.
 """
-from typing import Tuple
+from typing import List, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -50,11 +50,60 @@ def _neighbour_sets(labels: Tensor, others: Tensor, anchor: int,
     return idx[pos], idx[neg]
 
 
+@torch.no_grad()
+def reference_mining(proj: Tensor, gt: Tensor, spec: TaskSpec,
+                     anchors: Tensor, anchor_ok: Tensor, topk: int = 128,
+                     num_negatives: int = 16
+                     ) -> List[Tuple[int, int, int, Tensor]]:
+    """Triplets of one (target, source) pair, mined anchor by anchor.
+
+    Args:
+        proj (Tensor): (B, C, h, w) L2-normalised target projection.
+        gt (Tensor): (B, C_s, h, w) source labels at (h, w).
+        spec (TaskSpec): Source task.
+        anchors (Tensor): (B, A) anchor pixel indices.
+        anchor_ok (Tensor): (B, A) bool, anchors to use.
+        topk (int): ``k``.
+        num_negatives (int): ``C_neg``.
+
+    Returns:
+        list[tuple[int, int, int, Tensor]]: ``(image, anchor, positive,
+        negatives)`` of every anchor that has a positive and a negative.
+    """
+    valid_all = valid_mask(gt, spec)[:, 0].flatten(1)
+    triplets = []
+    for i in range(proj.shape[0]):
+        feats = proj[i].flatten(1).t()  # (L, C)
+        labels = gt[i].flatten(1).t()  # (L, C_s)
+        for slot in range(anchors.shape[1]):
+            if not bool(anchor_ok[i, slot]):
+                continue
+            a = int(anchors[i, slot])
+            others = valid_all[i].clone()
+            others[a] = False
+            pos, neg = _neighbour_sets(labels, others, a, spec, topk)
+            if len(pos) == 0 or len(neg) == 0:
+                continue
+            dist = (feats - feats[a]).pow(2).sum(1)  # squared L2, (L,)
+            p = pos[dist[pos].argmax()]
+            d_p = dist[p]
+            semi = neg[dist[neg] > d_p]
+            rest = neg[dist[neg] <= d_p]
+            semi = semi[torch.argsort(dist[semi], stable=True)]
+            rest = rest[torch.argsort(-dist[rest], stable=True)]
+            triplets.append((i, a, int(p),
+                             torch.cat([semi, rest])[:num_negatives]))
+    return triplets
+
+
 def reference_pair_loss(proj: Tensor, gt: Tensor, spec: TaskSpec,
                         anchors: Tensor, anchor_ok: Tensor, topk: int = 128,
                         num_negatives: int = 16,
                         margin: float = 0.2) -> Tensor:
     """CCR ``R_ts`` of one (target, source) pair with given anchors.
+
+    Mining as :func:`reference_mining`; then the loss of each anchor's
+    chosen pixels with autograd, one anchor at a time.
 
     Args:
         proj (Tensor): (B, C, h, w) L2-normalised target projection.
@@ -70,34 +119,13 @@ def reference_pair_loss(proj: Tensor, gt: Tensor, spec: TaskSpec,
         Tensor: Scalar: mean over counted anchors of the mean hinge over the
         anchor's negatives (0 if no anchor counts).
     """
-    b = proj.shape[0]
-    valid_all = valid_mask(gt, spec)[:, 0].flatten(1)
     losses = []
-    for i in range(b):
+    for i, a, p, chosen in reference_mining(proj, gt, spec, anchors,
+                                            anchor_ok, topk, num_negatives):
         feats = proj[i].flatten(1).t()  # (L, C)
-        labels = gt[i].flatten(1).t()  # (L, C_s)
-        for slot in range(anchors.shape[1]):
-            if not bool(anchor_ok[i, slot]):
-                continue
-            a = int(anchors[i, slot])
-            others = valid_all[i].clone()
-            others[a] = False
-            pos, neg = _neighbour_sets(labels, others, a, spec, topk)
-            if len(pos) == 0 or len(neg) == 0:
-                continue
-            with torch.no_grad():  # mining: squared L2 to every pixel
-                dist = (feats - feats[a]).pow(2).sum(1)  # (L,)
-                p = pos[dist[pos].argmax()]
-                d_p = dist[p]
-                semi = neg[dist[neg] > d_p]
-                rest = neg[dist[neg] <= d_p]
-                semi = semi[torch.argsort(dist[semi], stable=True)]
-                rest = rest[torch.argsort(-dist[rest], stable=True)]
-                chosen = torch.cat([semi, rest])[:num_negatives]
-            # the loss of the chosen pixels, with autograd
-            d_ap = (feats[a] - feats[p]).pow(2).sum()
-            d_an = (feats[a] - feats[chosen]).pow(2).sum(1)
-            losses.append(F.relu(d_ap - d_an + margin).mean())
+        d_ap = (feats[a] - feats[p]).pow(2).sum()
+        d_an = (feats[a] - feats[chosen]).pow(2).sum(1)
+        losses.append(F.relu(d_ap - d_an + margin).mean())
     if not losses:
         return proj.sum() * 0.0
     return torch.stack(losses).mean()

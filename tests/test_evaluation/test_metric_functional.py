@@ -7,7 +7,8 @@ import torch
 from mmmtl.evaluation.functional import (
     SALIENCY_PRESETS, ConfusionStatistic, DepthStatistic, EdgeLossStatistic,
     NormalsStatistic, SaliencyStatistic, TaskStatistic, build_task_statistic,
-    confusion_matrix, delta_m, histogram_median, make_thresholds,
+    confusion_matrix, delta_m, histogram_median, iou_per_class,
+    make_thresholds,
     register_task_statistic, relative_gain)
 
 
@@ -40,6 +41,23 @@ def test_miou_counts_absent_class_as_zero():
     stat = ConfusionStatistic('semseg', num_classes=4)
     stat.update(SEG_PRED, SEG_GT)
     assert stat.compute()['mIoU'] == pytest.approx(100 * (5 / 3) / 4)
+
+
+def test_miou_nanmean_drops_absent_class():
+    # Class 3 never occurs: 'nanmean' averages the three present classes
+    # (1, 1/3, 1/3), 'zero' keeps a 0 in a mean over four.
+    stat = ConfusionStatistic('semseg', num_classes=4, absent_class='nanmean')
+    stat.update(SEG_PRED, SEG_GT)
+    assert stat.compute()['mIoU'] == pytest.approx(100 * 5 / 9)
+    assert math.isnan(iou_per_class(stat.state['confusion'], 'nanmean')[3])
+    assert iou_per_class(stat.state['confusion'], 'zero')[3] == 0
+    # A class predicted but absent from the ground truth is present (IoU 0)
+    # under both conventions.
+    stat = ConfusionStatistic('semseg', num_classes=2, absent_class='nanmean')
+    stat.update(t([[1, 0]], torch.long), t([[0, 0]], torch.long))
+    assert stat.compute()['mIoU'] == pytest.approx(100 * 0.5 / 2)
+    with pytest.raises(ValueError, match='absent_class'):
+        ConfusionStatistic('semseg', num_classes=2, absent_class='drop')
 
 
 def test_confusion_rejects_out_of_range_labels():
@@ -114,6 +132,27 @@ def test_normals_metrics_hand_computed():
     assert out['11.25'] == pytest.approx(20.0)
     assert out['22.5'] == pytest.approx(40.0)
     assert out['30'] == pytest.approx(40.0)
+
+
+def test_normals_validity_sum_drops_cancelling_vectors():
+    # Ground truth (1, -1, 0) / sqrt(2) is a valid normal whose components
+    # sum to zero: 'any' counts it, 'sum' (MTAN / LibMTL / EMA-Net) does not.
+    r = 1 / math.sqrt(2)
+    gt = torch.tensor([[0, 0, 1], [r, -r, 0], [0, 0, 0]],
+                      dtype=torch.float32).t().reshape(3, 1, 3)
+    pred = torch.tensor([[0, 0, 1], [0, 0, 1], [0, 0, 1]],
+                        dtype=torch.float32).t().reshape(3, 1, 3)
+    any_stat = NormalsStatistic('normals', validity='any')
+    any_stat.update(pred, gt)
+    sum_stat = NormalsStatistic('normals', validity='sum')
+    sum_stat.update(pred, gt)
+    # angles 0 and 90 (valid under 'any'); only 0 under 'sum'
+    assert any_stat.compute()['mean'] == pytest.approx(45.0)
+    assert int(any_stat.state['n_valid']) == 2
+    assert sum_stat.compute()['mean'] == pytest.approx(0.0)
+    assert int(sum_stat.state['n_valid']) == 1
+    with pytest.raises(ValueError, match='validity'):
+        NormalsStatistic('normals', validity='norm')
 
 
 def test_normals_median_even_count_and_resolution():
@@ -200,9 +239,70 @@ def test_saliency_presets_and_comparison():
         assert stat.compute()['maxF'] == pytest.approx(expected, abs=1e-6)
     assert make_thresholds(3).tolist() == [0.25, 0.5, 0.75]
     with pytest.raises(ValueError, match='saliency_preset'):
-        SaliencyStatistic('saliency', preset='invpt')
+        SaliencyStatistic('saliency', preset='invpt-v2')
     with pytest.raises(ValueError, match='saliency_thresholds'):
         make_thresholds([0.5, 1.5])
+
+
+def test_saliency_invpt_double_sigmoid_hand_computed():
+    # Salient p = 0.7, 0.75; not salient p = 0.65. sigmoid(p) = 0.6682,
+    # 0.6792, 0.6570: at t <= 0.65 all three are predicted (P = 2/3, R = 1),
+    # at t >= 0.7 none is (F = 0). 'atrc' thresholds p itself: at t = 0.7
+    # exactly the two salient pixels pass (F = 1).
+    pred = t([[0.7, 0.75, 0.65]])
+    gt = t([[1, 1, 0]], torch.long)
+    invpt = SaliencyStatistic('saliency', preset='invpt')
+    invpt.update(pred, gt)
+    atrc = SaliencyStatistic('saliency', preset='atrc')
+    atrc.update(pred, gt)
+    assert invpt.compute()['maxF'] == pytest.approx(
+        100 * f_beta(2 / 3, 1.0, 0.3))
+    assert invpt.compute()['mIoU'] == pytest.approx(100 * 2 / 3)
+    assert atrc.compute()['maxF'] == pytest.approx(100.0)
+    # The scores span [0.5, 0.731]: thresholds from 0.75 on predict nothing
+    # and those up to 0.5 predict everything.
+    assert invpt.state['pred_pos'].tolist() == [3] * 13 + [0] * 6
+    assert SALIENCY_PRESETS['invpt']['beta_sq'] == 0.3
+
+
+def _invpt_reference_maxf(preds, gts):
+    """Straightforward transcription of InvPT's test loop + SaliencyMeter:
+    softmax probability x 255 in float32, /255, sigmoid, thresholds
+    ``torch.arange(0.05, 1, 0.05)``, ``>=``, pooled counts, beta^2 0.3."""
+    thresholds = torch.arange(0.05, 1, 0.05)
+    tp = torch.zeros(len(thresholds))
+    pred_pos = torch.zeros(len(thresholds))
+    actual = torch.zeros(len(thresholds))
+    for prob, gt in zip(preds, gts):
+        scores = torch.sigmoid((prob.float() * 255).float() / 255.)
+        valid = gt != 255
+        for k, th in enumerate(thresholds):
+            hit = torch.masked_select((scores >= th).long(), valid)
+            target = torch.masked_select(gt.long(), valid)
+            tp[k] += torch.sum(hit * target)
+            pred_pos[k] += torch.sum(hit)
+            actual[k] += torch.sum(target)
+    precision = tp / pred_pos
+    recall = tp / actual
+    f = 1.3 * precision * recall / (0.3 * precision + recall)
+    f[f != f] = 0
+    return float(f.max())
+
+
+def test_saliency_invpt_matches_reference_transcription():
+    gen = torch.Generator().manual_seed(0)
+    preds, gts = [], []
+    for _ in range(3):
+        logits = torch.randn(2, 24, 32, generator=gen) * 2
+        preds.append(torch.softmax(logits, 0)[1:])
+        gt = (torch.rand(1, 24, 32, generator=gen) < 0.4).long()
+        gt[0, :2] = 255
+        gts.append(gt)
+    stat = SaliencyStatistic('saliency', preset='invpt')
+    for pred, gt in zip(preds, gts):
+        stat.update(pred, gt)
+    expected = _invpt_reference_maxf(preds, gts)
+    assert stat.compute()['maxF'] == pytest.approx(100 * expected, rel=1e-6)
 
 
 # ------------------------------------------------------------------ edge

@@ -24,10 +24,13 @@ def descent_ratio_weights(history: Sequence[Sequence[float]],
     ``w_i = prod_{k=1..H} (L_i^{n-k+1} / L_i^{n-k})
     / prod_{k=1..H} (L^{n-k+1} / L^{n-k})`` with ``L^m = sum_i L_i^m``, over
     the last ``H + 1`` windows ``n-H .. n``. The printed denominator reads
-    ``L_i^{n-k+1} / L^{n-k}``; we read the ``i`` in its numerator as a typo
-    since the text defines the weight by "the ratio of each task's loss
-    descent to the total loss descent" (the released code divides by the
-    total loss ratio too). Both products telescope to
+    ``L_i^{n-k+1} / L^{n-k}``; we read the ``i`` in its numerator as a typo.
+    Just before Eq. (4) the paper defines "the ratio to which a task i
+    contributes to the overall loss as L_i^n / L^n"; the change of that
+    ratio between windows, ``(L_i^{n-k+1} / L^{n-k+1}) / (L_i^{n-k} /
+    L^{n-k})``, is exactly one factor of our reading, and the released code
+    also divides the task's loss ratio by the total loss's ratio. Both
+    products telescope to
     ``(L_i^n / L_i^{n-H}) / (L^n / L^{n-H})``. ``w_i > 1`` marks a task whose
     loss falls slower than the total (harder), ``< 1`` a faster one.
 

@@ -62,10 +62,11 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 from scipy import ndimage
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import maximum_bipartite_matching
 
-from mmmtl.datasets.transforms.edge_annotations import thin
+
+from .boundary_kernels import thin_fast
+from .boundary_matching import (IncrementalMatcher, disk_offsets,
+                                maximum_matching_size, neighbour_graph)
 
 #: Default maximum matching distance as a fraction of the image diagonal
 #: per dataset (SEISM default / ATRC-InvPT NYUD setting).
@@ -74,12 +75,76 @@ MAX_DIST = dict(pascal_context=0.0075, nyud=0.011, default=0.0075)
 #: Column order of the count arrays.
 COUNT_FIELDS = ('cntR', 'sumR', 'cntP', 'sumP')
 
+#: Named protocols: how the published evaluators read a prediction. Both
+#: read the 8-bit PNG the test loop wrote (``uint8(255 * p)``, truncated:
+#: ``quantize=True``) and thin the binarised map and the ground truth
+#: (``edgesEvalImg``); matching is the exact one-to-one correspondence.
+#:
+#: * ``'seism'``: SEISM's ``read_one_cont_png`` as ATRC, InvPT and their
+#:   successors run it: structured-edge NMS, then ``> t``.
+#: * ``'toolbox'``: the MTI-Net / ASTMT toolbox's ``read_one_png``: no NMS,
+#:   ``>= t`` on ``double(png) / 255``.
+BOUNDARY_PROTOCOLS: Dict[str, dict] = dict(
+    seism=dict(nms=True, comparison='>', quantize=True, thin_pred=True,
+               thin_gt=True, matching='bipartite'),
+    toolbox=dict(nms=False, comparison='>=', quantize=True, thin_pred=True,
+                 thin_gt=True, matching='bipartite'),
+)
+
+
+def protocol_options(protocol: Optional[str], **overrides) -> dict:
+    """Options of :func:`boundary_pr_counts` for a named protocol.
+
+    Args:
+        protocol (str, optional): A key of :data:`BOUNDARY_PROTOCOLS`, or
+            ``None`` for the function defaults.
+        **overrides: Options replacing the protocol's (``None`` values are
+            ignored), e.g. ``matching='distance'`` for a fast validation
+            estimate.
+
+    Returns:
+        dict: Keyword arguments of :func:`boundary_pr_counts`.
+    """
+    if protocol is None:
+        options = {}
+    elif protocol in BOUNDARY_PROTOCOLS:
+        options = dict(BOUNDARY_PROTOCOLS[protocol])
+    else:
+        raise ValueError(f'boundary protocol must be one of '
+                         f'{sorted(BOUNDARY_PROTOCOLS)} or None, got '
+                         f'{protocol!r}')
+    options.update({k: v for k, v in overrides.items() if v is not None})
+    return options
+
+
+def quantize_png(prob: np.ndarray) -> np.ndarray:
+    """The map as the evaluators read it back from an 8-bit PNG.
+
+    The test loops write ``(255 * p).astype(np.uint8)`` (truncation) and
+    SEISM reads ``png / 255``.
+
+    Args:
+        prob (np.ndarray): (H, W) probabilities in [0, 1].
+
+    Returns:
+        np.ndarray: (H, W) float64 values ``k / 255``.
+    """
+    prob = np.asarray(prob, dtype=np.float32)
+    levels = np.floor(prob * np.float32(255)).clip(0, 255)
+    return levels.astype(np.float64) / 255.0
+
 
 def default_thresholds(num: int = 99) -> np.ndarray:
-    """``num`` thresholds ``1/(num+1) .. num/(num+1)`` (0.01..0.99 for 99)."""
+    """``num`` thresholds ``k / (num+1)``, ``k = 1..num`` (0.01..0.99 for 99).
+
+    Each value is the correctly rounded quotient, so for 99 thresholds they
+    are bit for bit the doubles MATLAB reads from SEISM's parameter file
+    (``'%.2f'``), which matters where an 8-bit value ``k / 255`` equals a
+    threshold (0.2, 0.4, 0.6, 0.8).
+    """
     if num < 1:
         raise ValueError(f'number of thresholds must be >= 1, got {num}')
-    return np.linspace(1.0 / (num + 1), 1.0 - 1.0 / (num + 1), num)
+    return np.arange(1, num + 1, dtype=np.float64) / (num + 1)
 
 
 def _as_thresholds(thresholds: Union[int, Sequence[float]]) -> np.ndarray:
@@ -177,17 +242,9 @@ def edge_nms(prob: np.ndarray, radius: int = 1, border: int = 5,
 # --------------------------------------------------------------------------
 # Matching
 # --------------------------------------------------------------------------
-def _disk_offsets(radius: float) -> np.ndarray:
-    """(N, 2) integer offsets (dy, dx) with dy^2 + dx^2 <= radius^2."""
-    r = int(np.floor(radius))
-    dy, dx = np.mgrid[-r:r + 1, -r:r + 1]
-    keep = dy**2 + dx**2 <= radius**2 + 1e-9
-    return np.stack([dy[keep], dx[keep]], axis=1)
-
-
 def _disk_kernel(radius: float) -> np.ndarray:
-    """uint8 structuring element of the offsets of :func:`_disk_offsets`."""
-    offsets = _disk_offsets(radius)
+    """uint8 structuring element of the offsets of :func:`disk_offsets`."""
+    offsets = disk_offsets(radius)
     r = int(np.floor(radius))
     kernel = np.zeros((2 * r + 1, 2 * r + 1), dtype=np.uint8)
     kernel[offsets[:, 0] + r, offsets[:, 1] + r] = 1
@@ -235,26 +292,11 @@ def match_boundaries(pred: np.ndarray, gt: np.ndarray, max_dist_px: float,
         return int(pred_cand.sum()), int(gt_cand.sum())
     if not pred_cand.any():
         return 0, 0
-    h, w = gt.shape
-    gt_index = np.full((h, w), -1, dtype=np.int64)
+    gt_index = np.full(gt.shape, -1, dtype=np.int64)
     gy, gx = np.nonzero(gt_cand)
     gt_index[gy, gx] = np.arange(gy.size)
-    py, px = np.nonzero(pred_cand)
-    rows, cols = [], []
-    for dy, dx in _disk_offsets(max_dist_px):
-        y, x = py + dy, px + dx
-        inside = (y >= 0) & (y < h) & (x >= 0) & (x < w)
-        idx = np.full(py.size, -1, dtype=np.int64)
-        idx[inside] = gt_index[y[inside], x[inside]]
-        hit = idx >= 0
-        rows.append(np.flatnonzero(hit))
-        cols.append(idx[hit])
-    rows = np.concatenate(rows)
-    cols = np.concatenate(cols)
-    graph = csr_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)),
-                       shape=(py.size, gy.size))
-    matched = int((maximum_bipartite_matching(graph, perm_type='column')
-                   >= 0).sum())
+    matched = maximum_matching_size(
+        neighbour_graph(np.nonzero(pred_cand), gt_index, max_dist_px))
     return matched, matched
 
 
@@ -269,8 +311,13 @@ def boundary_pr_counts(pred: np.ndarray,
                        thin_pred: bool = True,
                        thin_gt: bool = True,
                        matching: str = 'distance',
-                       ignore_index: Optional[int] = 255) -> np.ndarray:
+                       ignore_index: Optional[int] = 255,
+                       comparison: str = '>',
+                       quantize: bool = False) -> np.ndarray:
     """Boundary counts of one image at every threshold.
+
+    :data:`BOUNDARY_PROTOCOLS` names the option sets of the published
+    evaluators (:func:`protocol_options`).
 
     Args:
         pred (np.ndarray): (H, W) edge probabilities in [0, 1].
@@ -278,14 +325,21 @@ def boundary_pr_counts(pred: np.ndarray,
             ``ignore_index`` = ignored.
         thresholds (int | Sequence[float]): Number of thresholds (99 gives
             0.01..0.99) or the increasing thresholds; a pixel is predicted
-            when its (NMS) value is ``> t``.
+            when its (NMS) value is ``> t`` (``comparison``).
         max_dist (float): Tolerance as a fraction of the image diagonal.
         nms (bool): Apply :func:`edge_nms` first (SEISM does).
         thin_pred (bool): Thin each binarised prediction (BSDS ``thin=1``).
         thin_gt (bool): Thin the ground truth (BSDS thins it).
-        matching (str): ``'distance'`` (default, fast) or ``'bipartite'``
-            (exact one-to-one; see the module doc).
+        matching (str): ``'distance'`` (default; a fast upper-bound
+            approximation for validation during training) or
+            ``'bipartite'`` (exact one-to-one, for reported numbers; solved
+            for all thresholds at once by :class:`~mmmtl.evaluation.
+            functional.boundary_matching.IncrementalMatcher`).
         ignore_index (int, optional): Ground-truth value of ignored pixels.
+        comparison (str): ``'>'`` (SEISM ``read_one_cont_png``) or ``'>='``
+            (the toolbox's ``read_one_png``).
+        quantize (bool): Read the map as the 8-bit PNG the evaluators read
+            (:func:`quantize_png`) before NMS and thresholding.
 
     Returns:
         np.ndarray: (K, 4) int64 counts, columns :data:`COUNT_FIELDS`.
@@ -296,27 +350,40 @@ def boundary_pr_counts(pred: np.ndarray,
         raise ValueError(f'pred and gt must be (H, W) of the same shape, got '
                          f'{pred.shape} and {gt.shape}')
     thresholds = _as_thresholds(thresholds)
+    if comparison not in ('>', '>='):
+        raise ValueError(f"comparison must be '>' or '>=', got "
+                         f'{comparison!r}')
+    if matching not in ('bipartite', 'distance'):
+        raise ValueError(f"matching must be 'bipartite' or 'distance', got "
+                         f'{matching!r}')
+    if quantize:
+        pred = quantize_png(pred)
     valid = np.ones(gt.shape, dtype=bool) if ignore_index is None else \
         gt != ignore_index
     gt_bin = (gt != 0) & valid
     if thin_gt:
-        gt_bin = thin(gt_bin)
+        gt_bin = thin_fast(gt_bin)
     values = edge_nms(pred) if nms else pred
     values = np.where(valid, values, 0.0)
     max_dist_px = max_dist * float(np.hypot(*gt.shape))
     counts = np.zeros((thresholds.size, 4), dtype=np.int64)
     sum_r = int(gt_bin.sum())
     near_gt = near(gt_bin, max_dist_px)
+    matcher = IncrementalMatcher(gt_bin, max_dist_px, near_gt) \
+        if matching == 'bipartite' else None
     previous_key, previous = None, None
     for k, t in enumerate(thresholds):
-        binary = values > t
+        binary = values > t if comparison == '>' else values >= t
         key = int(binary.sum())
         # Nested maps with equal pixel counts are identical: reuse.
         if key != previous_key:
             if thin_pred:
-                binary = thin(binary)
-            cnt_p, cnt_r = match_boundaries(binary, gt_bin, max_dist_px,
-                                            matching, near_gt)
+                binary = thin_fast(binary)
+            if matcher is None:
+                cnt_p, cnt_r = match_boundaries(binary, gt_bin, max_dist_px,
+                                                matching, near_gt)
+            else:
+                cnt_p = cnt_r = matcher.count(binary)
             previous = (cnt_r, sum_r, cnt_p, int(binary.sum()))
             previous_key = key
         counts[k] = previous

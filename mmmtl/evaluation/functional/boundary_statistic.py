@@ -8,28 +8,31 @@ extra keys ``edge/oisF``, ``edge/AP``). The state is the per-threshold
 boundary counts summed over images plus the OIS counts: integers, so it
 all-reduces exactly and has constant size.
 
-Enable it per config::
+Enable it per config, naming the protocol of the numbers you compare
+with (:data:`~mmmtl.evaluation.functional.boundary_f.BOUNDARY_PROTOCOLS`)::
 
-    val_evaluator = dict(
+    test_evaluator = dict(
         type='MultiTaskMetric', tasks=tasks,
         extra_statistics=dict(edge=[dict(type='BoundaryFStatistic',
-                                         max_dist=0.011)]))
+                                         protocol='seism', max_dist=0.011)]))
 
-It is off by default because the matching runs on the CPU at every
-threshold (about 3.5 s per 480x640 image with 99 thresholds); pass
-``thresholds=19`` for a quick estimate during training and the default 99
-(and ``matching='bipartite'`` for the exact one-to-one correspondence) for
-final numbers.
+A named protocol matches exactly (one-to-one, ``matching='bipartite'``).
+For a quick estimate during training, override it with
+``matching='distance'`` (many-to-one, an upper bound of precision and
+recall: an approximation, logged as such when the scores are computed) and
+fewer ``thresholds``.
 """
-from typing import Dict, Sequence, Union
+from typing import Dict, Optional, Sequence, Union
 
 import torch
+from mmengine.logging import print_log
 from torch import Tensor
 
 from mmmtl.structures.tasks import BINARY
 from .base import TaskStatistic, register_task_statistic, zeros
-from .boundary_f import (MAX_DIST, _as_thresholds, best_image_counts,
-                         boundary_pr_counts, boundary_scores)
+from .boundary_f import (BOUNDARY_PROTOCOLS, MAX_DIST, _as_thresholds,
+                         best_image_counts, boundary_pr_counts,
+                         boundary_scores, protocol_options)
 
 
 @register_task_statistic
@@ -43,10 +46,16 @@ class BoundaryFStatistic(TaskStatistic):
         max_dist (float): Matching tolerance as a fraction of the image
             diagonal (0.0075 PASCAL-Context / BSDS, 0.011 NYUD as
             ATRC/InvPT evaluate; see ``boundary_f.MAX_DIST``).
-        **kwargs: Further options of
+        protocol (str, optional): ``'seism'`` (NMS, ``> t``; ATRC, InvPT and
+            successors) or ``'toolbox'`` (no NMS, ``>= t``; MTI-Net
+            toolbox); both read the map as an 8-bit PNG and match exactly.
+            ``None`` keeps the function defaults (NMS, ``> t``, no
+            quantisation, approximate ``'distance'`` matching).
+        **kwargs: Options of
             :func:`~mmmtl.evaluation.functional.boundary_f.
-            boundary_pr_counts` (``nms``, ``thin_pred``, ``thin_gt``,
-            ``matching``).
+            boundary_pr_counts` overriding the protocol's (``nms``,
+            ``thin_pred``, ``thin_gt``, ``matching``, ``comparison``,
+            ``quantize``).
     """
 
     metric_names = ('odsF', 'oisF', 'AP')
@@ -54,10 +63,25 @@ class BoundaryFStatistic(TaskStatistic):
 
     def __init__(self, task: str,
                  thresholds: Union[int, Sequence[float]] = 99,
-                 max_dist: float = 0.0075, **kwargs) -> None:
+                 max_dist: float = 0.0075,
+                 protocol: Optional[str] = None, **kwargs) -> None:
         self.thresholds = _as_thresholds(thresholds)
         self.max_dist = float(max_dist)
-        self.options = kwargs
+        self.protocol = protocol
+        unknown = set(kwargs) - {'nms', 'thin_pred', 'thin_gt', 'matching',
+                                 'comparison', 'quantize'}
+        if unknown:
+            raise TypeError(f'BoundaryFStatistic got unknown options '
+                            f'{sorted(unknown)}')
+        self.options = protocol_options(protocol, **kwargs)
+        if self.options.get('matching', 'distance') not in ('bipartite',
+                                                            'distance'):
+            raise ValueError(f"BoundaryFStatistic matching must be "
+                             f"'bipartite' or 'distance', got "
+                             f"{self.options['matching']!r}")
+        if self.options.get('comparison', '>') not in ('>', '>='):
+            raise ValueError(f"BoundaryFStatistic comparison must be '>' or "
+                             f"'>=', got {self.options['comparison']!r}")
         super().__init__(task)
 
     def _init_state(self) -> Dict[str, Tensor]:
@@ -74,9 +98,15 @@ class BoundaryFStatistic(TaskStatistic):
         self._add('ois', torch.from_numpy(best_image_counts(counts)))
 
     def compute(self) -> Dict[str, float]:
+        if self.options.get('matching', 'distance') == 'distance':
+            print_log(
+                f'{self.task}/odsF, oisF and AP use the approximate '
+                f"matching='distance' (an upper bound, for validation "
+                f'only); report numbers from an exact protocol '
+                f'({sorted(BOUNDARY_PROTOCOLS)}).', logger='current')
         scores = boundary_scores(self.state['total'].numpy(),
                                  self.state['ois'].numpy(), self.thresholds)
         return {name: 100.0 * scores[name] for name in self.metric_names}
 
 
-__all__ = ['BoundaryFStatistic', 'MAX_DIST']
+__all__ = ['BoundaryFStatistic', 'BOUNDARY_PROTOCOLS', 'MAX_DIST']

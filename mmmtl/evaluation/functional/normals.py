@@ -6,8 +6,13 @@ Convention of the standard multi-task toolbox (MTI-Net / ATRC / InvPT
 unit length, the per-pixel error is the angle between them in degrees, and
 the statistics are pooled over **all valid pixels of the dataset**:
 
-* valid pixels: ground truth not the zero vector (the invalid value of the
-  task table) and finite;
+* valid pixels (``validity``): ``'any'`` (default; MTI-Net / ATRC / InvPT)
+  counts a pixel whose ground truth has any non-zero component (not the
+  zero vector, the invalid value of the task table); ``'sum'`` (MTAN,
+  LibMTL, EMA-Net: the NYUv2-13 protocol CTAL reports) counts a pixel whose
+  components do not sum to zero, ``sum(g) != 0``, which also drops the rare
+  valid normals whose components cancel. Either way the ground truth must be
+  finite;
 * ``angle = degrees(acos(clamp(dot(p / |p|, g / |g|), -1, 1)))``. It is
   evaluated as the mathematically identical ``2 * atan2(|p - g|, |p + g|)``
   (InvPT / ATRC) in float64, which stays accurate for small angles where the
@@ -34,23 +39,48 @@ from .base import TaskStatistic, register_task_statistic, safe_div, zeros
 from .exact_sum import exact_zeros
 
 ANGLE_THRESHOLDS = (11.25, 22.5, 30.0)
+#: Ground-truth validity rules (see the module docstring).
+NORMALS_VALIDITY = ('any', 'sum')
 _THRESHOLD_NAMES = ('11.25', '22.5', '30')
 DEFAULT_HIST_BINS = 18000
 
 
-def normals_angles(pred: Tensor, gt: Tensor) -> Tensor:
+def valid_normals(gt: Tensor, validity: str = 'any') -> Tensor:
+    """Mask of the pixels whose ground-truth normal counts.
+
+    Args:
+        gt (Tensor): (3, H, W) ground-truth normals.
+        validity (str): ``'any'`` (a non-zero component) or ``'sum'``
+            (components not summing to zero, as MTAN / LibMTL / EMA-Net).
+
+    Returns:
+        Tensor: (H, W) bool mask, finite ground truth only.
+    """
+    if validity == 'any':
+        valid = (gt != 0).any(dim=0)
+    elif validity == 'sum':
+        valid = gt.sum(dim=0) != 0
+    else:
+        raise ValueError(f'normals validity must be one of '
+                         f'{NORMALS_VALIDITY}, got {validity!r}')
+    return valid & torch.isfinite(gt).all(dim=0)
+
+
+def normals_angles(pred: Tensor, gt: Tensor,
+                   validity: str = 'any') -> Tensor:
     """Angular errors in degrees at the valid pixels.
 
     Args:
         pred (Tensor): (3, H, W) predicted normals (any length).
         gt (Tensor): (3, H, W) ground-truth normals, the zero vector for
             invalid pixels.
+        validity (str): Which pixels count, see :func:`valid_normals`.
 
     Returns:
         Tensor: (N_valid,) float64 angles in [0, 180].
     """
     gt = gt.to(pred.device)
-    valid = (gt != 0).any(dim=0) & torch.isfinite(gt).all(dim=0)
+    valid = valid_normals(gt, validity)
     p = pred[:, valid].double()
     g = gt[:, valid].double()
     p = p / p.norm(dim=0, keepdim=True).clamp(min=1e-300)
@@ -105,16 +135,22 @@ class NormalsStatistic(TaskStatistic):
     Args:
         task (str): A normals-like continuous task (3 channels).
         hist_bins (int): Bins of the median histogram over [0, 180].
+        validity (str): ``'any'`` or ``'sum'``, see :func:`valid_normals`.
     """
 
     metric_names = ('mean', 'median', 'rmse', '11.25', '22.5', '30')
     kinds = (CONTINUOUS, )
 
-    def __init__(self, task: str, hist_bins: int = DEFAULT_HIST_BINS) -> None:
+    def __init__(self, task: str, hist_bins: int = DEFAULT_HIST_BINS,
+                 validity: str = 'any') -> None:
         if not isinstance(hist_bins, int) or hist_bins < 1:
             raise ValueError(f'normals hist_bins must be a positive int, got '
                              f'{hist_bins!r}')
+        if validity not in NORMALS_VALIDITY:
+            raise ValueError(f'normals validity must be one of '
+                             f'{NORMALS_VALIDITY}, got {validity!r}')
         self.hist_bins = hist_bins
+        self.validity = validity
         super().__init__(task)
 
     def _init_state(self) -> Dict[str, Tensor]:
@@ -127,7 +163,7 @@ class NormalsStatistic(TaskStatistic):
 
     def update(self, pred: Tensor, gt: Tensor) -> None:
         """Add one (3, H, W) normals map pair."""
-        angles = normals_angles(pred, gt)
+        angles = normals_angles(pred, gt, self.validity)
         thresholds = torch.tensor(ANGLE_THRESHOLDS, dtype=angles.dtype,
                                   device=angles.device)
         self._add_exact('sum', angles.sum())

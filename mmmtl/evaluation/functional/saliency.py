@@ -1,11 +1,10 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
 """Saliency: maximum F-measure over thresholds and IoU.
 
-Two conventions are in use in the multi-task literature; both are presets
-(verified against the public evaluation code):
+Three conventions are in use in the multi-task literature; each is a preset
+transcribed from the public evaluation code:
 
-``'atrc'`` (ATRC ``MaxF``, InvPT / TaskPrompter ``SaliencyMeter``; the
-numbers reported by ATRC, InvPT and later papers)
+``'atrc'`` (ATRC ``MaxF``; the numbers reported by ATRC)
     ``beta^2 = 0.3``; 19 thresholds ``0.05, 0.10, ..., 0.95`` (the toolbox's
     ``arange(0.05, 1, 0.05)``); a pixel is predicted salient when
     ``p >= t``; true positives, predicted positives and actual positives are
@@ -13,6 +12,22 @@ numbers reported by ATRC, InvPT and later papers)
     and recall come from the pooled counts and
     ``F = (1 + b2) P R / (b2 P + R)`` (0 where undefined), ``maxF`` is the
     maximum over thresholds.
+``'invpt'`` (InvPT / TaskPrompter ``SaliencyMeter`` as their test loop feeds
+it; InvPT, TaskPrompter, MLoRE, TaskDiffusion, MTMamba report with it)
+    The same meter as ``'atrc'`` (``beta^2 = 0.3``, ``>=``, pooled), but the
+    test loop hands it the softmax probability ``p`` of the salient class
+    multiplied by 255, and the meter divides by 255 and, treating the value
+    as a logit, applies a **second sigmoid**: the thresholds act on
+    ``sigmoid(p)``, which lies in ``[0.5, 0.731]``. Thresholds up to 0.5
+    therefore mark every pixel salient, 0.55 / 0.6 / 0.65 / 0.7 cut ``p`` at
+    ``logit(t)`` = 0.201 / 0.405 / 0.619 / 0.847, and 0.75 and above mark no
+    pixel (F = 0). This is a quirk of that code, not a different definition
+    of max-F: it searches four effective thresholds instead of 19, so it
+    usually reads lower than ``'atrc'`` on the same maps. Use it only to
+    compare with those papers' tables; otherwise report ``'atrc'``, the
+    intended definition. The arithmetic is
+    done as the reference does it, in float32 (``p * 255 / 255``, sigmoid,
+    float32 thresholds), so the counts agree bit for bit on float32 inputs.
 ``'mtinet'`` (the older MTI-Net / ASTMT toolbox ``SaliencyMeter``)
     ``beta^2 = 1``; 15 thresholds ``linspace(0.2, 0.9, 15)``; salient when
     ``p > t``; precision ``TP / (TP + FP + 1e-12)``, recall
@@ -22,14 +37,15 @@ numbers reported by ATRC, InvPT and later papers)
     the averaged precision and recall, ``maxF`` its maximum over thresholds
     and ``mIoU`` the maximum over thresholds of the mean Jaccard index.
 
-For ``'atrc'`` (which reports no IoU) ``mIoU`` is the maximum over thresholds
-of the pooled foreground IoU ``TP / (TP + FP + FN)`` (1 when the dataset has
-neither salient ground truth nor salient prediction). Both states are sums
-over images, so both presets are exact under distributed evaluation. Pixels
-whose ground truth is the ignore value (255) are excluded; ground truth
-``>= 1`` is salient. Predictions are probabilities in [0, 1]; unlike the
-toolboxes (which read 8-bit PNGs back) they are not quantised to 1/255.
-Metrics are in percent.
+For ``'atrc'`` and ``'invpt'`` (which report no IoU) ``mIoU`` is the maximum
+over thresholds of the pooled foreground IoU ``TP / (TP + FP + FN)`` (1 when
+the dataset has neither salient ground truth nor salient prediction), for
+``'invpt'`` on the same double-sigmoid scores. All states are sums over
+images, so every preset is exact under distributed evaluation. Pixels whose
+ground truth is the ignore value (255) are excluded; ground truth ``>= 1`` is
+salient. Predictions are probabilities in [0, 1]; unlike the toolboxes
+(which read 8-bit PNGs back) they are not quantised to 1/255. Metrics are in
+percent.
 """
 from numbers import Integral
 from typing import Dict, Optional, Sequence, Union
@@ -41,16 +57,28 @@ from mmmtl.structures.tasks import BINARY
 from .base import TaskStatistic, register_task_statistic, zeros
 from .exact_sum import exact_zeros
 
-#: Preset name -> (beta^2, thresholds, comparison, averaging).
+#: Preset name -> (beta^2, thresholds, comparison, averaging, score).
+#: ``score`` maps the probabilities before thresholding (``None``: as is).
 SALIENCY_PRESETS: Dict[str, dict] = {
     'atrc': dict(beta_sq=0.3, thresholds=19, comparison='>=',
-                 averaging='pooled'),
+                 averaging='pooled', score=None),
+    # InvPT's meter: torch.arange(0.05, 1, 0.05) in float32, applied to
+    # sigmoid(p * 255 / 255) (see the module docstring).
+    'invpt': dict(
+        beta_sq=0.3,
+        thresholds=tuple(
+            torch.arange(0.05, 1, 0.05, dtype=torch.float32).double()
+            .tolist()),
+        comparison='>=',
+        averaging='pooled',
+        score='double_sigmoid'),
     'mtinet': dict(
         beta_sq=1.0,
         thresholds=tuple(
             torch.linspace(0.2, 0.9, 15, dtype=torch.float64).tolist()),
         comparison='>',
-        averaging='per_image'),
+        averaging='per_image',
+        score=None),
 }
 _EPS = 1e-12
 
@@ -81,6 +109,19 @@ def make_thresholds(spec: Union[int, Sequence[float]]) -> Tensor:
         raise ValueError(f'saliency_thresholds must be a non-empty sequence '
                          f'of floats in [0, 1], got {spec!r}')
     return torch.sort(values).values
+
+
+def double_sigmoid_score(prob: Tensor) -> Tensor:
+    """The score InvPT's saliency meter thresholds: ``sigmoid(p*255/255)``.
+
+    Args:
+        prob (Tensor): (N,) probabilities of the salient class.
+
+    Returns:
+        Tensor: (N,) float32 scores in [0.5, 0.7311], computed in float32 as
+        the reference does (multiply by 255, divide by 255, sigmoid).
+    """
+    return torch.sigmoid(prob.float() * 255.0 / 255.0)
 
 
 def threshold_counts(prob: Tensor, positive: Tensor, thresholds: Tensor,
@@ -121,7 +162,7 @@ class SaliencyStatistic(TaskStatistic):
 
     Args:
         task (str): A binary task.
-        preset (str): ``'atrc'`` or ``'mtinet'``.
+        preset (str): ``'atrc'``, ``'invpt'`` or ``'mtinet'``.
         beta_sq (float, optional): Overrides the preset's ``beta^2``.
         thresholds (int | Sequence[float], optional): Overrides the preset's
             thresholds (see :func:`make_thresholds`).
@@ -145,6 +186,7 @@ class SaliencyStatistic(TaskStatistic):
             cfg['thresholds'] if thresholds is None else thresholds)
         self.comparison = cfg['comparison']
         self.averaging = cfg['averaging']
+        self.score = cfg['score']
         super().__init__(task)
 
     def _init_state(self) -> Dict[str, Tensor]:
@@ -163,6 +205,8 @@ class SaliencyStatistic(TaskStatistic):
         gt = gt.to(pred.device)
         valid = gt != self.spec.ignore_value
         prob = pred[valid]
+        if self.score == 'double_sigmoid':
+            prob = double_sigmoid_score(prob)
         positive = gt[valid] >= 1
         counts = threshold_counts(prob, positive, self.thresholds,
                                   self.comparison)

@@ -6,12 +6,18 @@ Convention of the standard multi-task toolbox (MTI-Net / ATRC / InvPT
 over every valid pixel of the dataset (pixels whose ground truth is the
 ignore value 255 are dropped together with the prediction there), the IoU of
 class ``c`` is ``TP_c / (TP_c + FP_c + FN_c)`` and the mIoU is the plain mean
-over **all** ``num_classes`` classes. A class absent from both the prediction
-and the ground truth of the whole dataset (``TP + FP + FN = 0``) counts as an
-IoU of **0** and stays in the mean, exactly as the toolbox's
-``tp / max(tp + fp + fn, 1e-8)``. This differs from MMSegmentation's
-``IoUMetric`` (``nanmean``, which drops such classes); on the real benchmarks
-every class occurs in the validation set, so the two agree there.
+over the classes. A class absent from both the prediction and the ground
+truth of the whole dataset (``TP + FP + FN = 0``) is handled by
+``absent_class``:
+
+``'zero'`` (default; MTI-Net / ATRC / InvPT toolbox)
+    its IoU is **0** and stays in the mean over all ``num_classes`` classes,
+    exactly as the toolbox's ``tp / max(tp + fp + fn, 1e-8)``;
+``'nanmean'`` (MMSegmentation's ``IoUMetric``, EMA-Net / CTAL)
+    its IoU is NaN and the mean is over the other classes.
+
+On the real benchmarks every class occurs in the test set, so the two agree
+there; they differ on small or filtered subsets.
 """
 from typing import Dict
 
@@ -20,6 +26,9 @@ from torch import Tensor
 
 from mmmtl.structures.tasks import DISCRETE
 from .base import TaskStatistic, register_task_statistic, safe_div, zeros
+
+#: How a class absent from prediction and ground truth enters the mIoU.
+ABSENT_CLASS = ('zero', 'nanmean')
 
 
 def confusion_matrix(pred: Tensor, gt: Tensor, num_classes: int,
@@ -59,25 +68,45 @@ def confusion_matrix(pred: Tensor, gt: Tensor, num_classes: int,
     return counts.view(num_classes, num_classes)
 
 
-def iou_per_class(confusion: Tensor) -> Tensor:
-    """IoU of each class; 0 for a class with ``TP + FP + FN = 0``.
+def _check_absent_class(absent_class: str) -> None:
+    if absent_class not in ABSENT_CLASS:
+        raise ValueError(f'absent_class must be one of {ABSENT_CLASS}, got '
+                         f'{absent_class!r}')
+
+
+def iou_per_class(confusion: Tensor, absent_class: str = 'zero') -> Tensor:
+    """IoU of each class.
 
     Args:
         confusion (Tensor): (K, K) matrix, rows = ground truth.
+        absent_class (str): IoU of a class with ``TP + FP + FN = 0``:
+            ``'zero'`` gives 0, ``'nanmean'`` gives NaN.
 
     Returns:
-        Tensor: (K,) float64 IoU in [0, 1].
+        Tensor: (K,) float64 IoU in [0, 1] (or NaN, see above).
     """
+    _check_absent_class(absent_class)
     confusion = confusion.double()
     tp = confusion.diagonal()
     union = confusion.sum(0) + confusion.sum(1) - tp
-    return torch.where(union > 0, tp / union.clamp(min=1),
-                       torch.zeros_like(tp))
+    absent = torch.full_like(tp, 0.0 if absent_class == 'zero' else
+                             float('nan'))
+    return torch.where(union > 0, tp / union.clamp(min=1), absent)
 
 
-def mean_iou(confusion: Tensor) -> float:
-    """mIoU in percent over all classes (absent classes count as 0)."""
-    return float(iou_per_class(confusion).mean()) * 100.0
+def mean_iou(confusion: Tensor, absent_class: str = 'zero') -> float:
+    """mIoU in percent.
+
+    Args:
+        confusion (Tensor): (K, K) matrix, rows = ground truth.
+        absent_class (str): ``'zero'`` (absent classes count as 0, mean over
+            all classes) or ``'nanmean'`` (mean over the present classes;
+            NaN if none is present).
+
+    Returns:
+        float: mIoU in percent.
+    """
+    return float(iou_per_class(confusion, absent_class).nanmean()) * 100.0
 
 
 def pixel_accuracy(confusion: Tensor) -> float:
@@ -95,16 +124,21 @@ class ConfusionStatistic(TaskStatistic):
     Args:
         task (str): A discrete task (``semseg``, ``human_parts``).
         num_classes (int): Number of classes ``K``.
+        absent_class (str): ``'zero'`` or ``'nanmean'``, see the module
+            docstring.
     """
 
     metric_names = ('mIoU', 'aAcc')
     kinds = (DISCRETE, )
 
-    def __init__(self, task: str, num_classes: int) -> None:
+    def __init__(self, task: str, num_classes: int,
+                 absent_class: str = 'zero') -> None:
         if not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f'num_classes of task {task!r} must be a '
                              f'positive int, got {num_classes!r}')
+        _check_absent_class(absent_class)
         self.num_classes = num_classes
+        self.absent_class = absent_class
         super().__init__(task)
 
     def _init_state(self) -> Dict[str, Tensor]:
@@ -122,4 +156,5 @@ class ConfusionStatistic(TaskStatistic):
 
     def compute(self) -> Dict[str, float]:
         cm = self.state['confusion']
-        return dict(mIoU=mean_iou(cm), aAcc=pixel_accuracy(cm))
+        return dict(mIoU=mean_iou(cm, self.absent_class),
+                    aAcc=pixel_accuracy(cm))

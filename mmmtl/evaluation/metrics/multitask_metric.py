@@ -16,7 +16,7 @@ from ..functional.base import (TASK_STATISTICS, TaskStatistic,
                                build_task_statistic)
 from ..functional.delta_m import delta_m, primary_directions
 from ..functional.normals import DEFAULT_HIST_BINS
-from ..functional.segmentation import iou_per_class
+from ..functional.segmentation import ABSENT_CLASS, iou_per_class
 
 _SAMPLER_HINT = ("sampler=dict(type='DefaultSampler', shuffle=False, "
                  'round_up=False)')
@@ -43,14 +43,15 @@ class MultiTaskMetric(BaseMetric):
     ================  =========================================================
     task              keys (``'<task>/<metric>'``)
     ================  =========================================================
-    semseg,           ``mIoU`` (%, dataset confusion matrix, mean over *all*
-    human_parts       classes, a class absent from prediction and ground truth
-                      counts as 0 as in the toolbox), ``aAcc`` (%)
+    semseg,           ``mIoU`` (%, dataset confusion matrix; a class absent
+    human_parts       from prediction and ground truth counts as 0 as in the
+                      toolbox, or is dropped, ``absent_class``), ``aAcc`` (%)
     depth             ``rmse``, ``log_rmse``, ``abs_rel``, ``abs_err`` (pooled
                       over all valid pixels, ground-truth units),
                       ``delta1..3`` (%)
     normals           ``mean``, ``median``, ``rmse`` (degrees), ``11.25``,
-                      ``22.5``, ``30`` (% of valid pixels below)
+                      ``22.5``, ``30`` (% of valid pixels below;
+                      ``normals_validity``)
     saliency          ``maxF``, ``mIoU`` (%, ``saliency_preset``)
     edge              ``loss`` (balanced BCE, ``edge_pos_weight``); an ODS
                       F-score can be added with ``extra_statistics``
@@ -91,7 +92,9 @@ class MultiTaskMetric(BaseMetric):
         primary_metrics (dict[str, str], optional): Task -> metric used for
             ``delta_m`` instead of the task table's primary metric.
         saliency_preset (str): ``'atrc'`` (beta^2 = 0.3, thresholds 0.05 to
-            0.95 step 0.05, pooled counts; ATRC / InvPT) or ``'mtinet'``
+            0.95 step 0.05, pooled counts; ATRC), ``'invpt'`` (the same
+            meter on InvPT's double-sigmoid scores, a quirk of its code that
+            InvPT and later papers report with) or ``'mtinet'``
             (beta^2 = 1, 15 thresholds in [0.2, 0.9], per-image averages; the
             older toolbox).
         saliency_beta_sq (float, optional): Overrides the preset's beta^2.
@@ -105,6 +108,13 @@ class MultiTaskMetric(BaseMetric):
         normals_hist_bins (int): Bins over [0, 180] degrees of the histogram
             of normal errors used for the median (18000: 0.01 degree bins,
             median within 0.005 degree).
+        normals_validity (str): Valid normal pixels: ``'any'`` non-zero
+            component (MTI-Net / ATRC / InvPT) or ``'sum'`` of the
+            components non-zero (MTAN / LibMTL / EMA-Net, CTAL's NYUv2-13).
+        absent_class (str): mIoU of discrete tasks: ``'zero'`` (a class
+            absent from prediction and ground truth counts as IoU 0, the
+            toolbox) or ``'nanmean'`` (it is left out, MMSegmentation /
+            EMA-Net).
         extra_statistics (dict[str, list[dict]], optional): Task -> further
             statistic configs ``dict(type=<registered class name>, ...)``
             (e.g. an edge ODS F-score), see
@@ -130,6 +140,8 @@ class MultiTaskMetric(BaseMetric):
                  edge_pos_weight: float = 0.95,
                  edge_loss_mode: str = 'probability',
                  normals_hist_bins: int = DEFAULT_HIST_BINS,
+                 normals_validity: str = 'any',
+                 absent_class: str = 'zero',
                  extra_statistics: Optional[Dict[str, List[dict]]] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
@@ -144,7 +156,12 @@ class MultiTaskMetric(BaseMetric):
         self.edge_cfg = dict(type='EdgeLossStatistic',
                              pos_weight=edge_pos_weight, mode=edge_loss_mode)
         self.normals_cfg = dict(type='NormalsStatistic',
-                                hist_bins=normals_hist_bins)
+                                hist_bins=normals_hist_bins,
+                                validity=normals_validity)
+        if absent_class not in ABSENT_CLASS:
+            raise ValueError(f'MultiTaskMetric.absent_class must be one of '
+                             f'{ABSENT_CLASS}, got {absent_class!r}')
+        self.absent_class = absent_class
         self.extra_statistics = self._check_extra(extra_statistics)
         self._validate_statistics()
         self.primary_metrics = self._check_primary(primary_metrics)
@@ -201,7 +218,8 @@ class MultiTaskMetric(BaseMetric):
         spec = get_task(task)
         if spec.is_discrete:
             cfgs = [dict(type='ConfusionStatistic',
-                         num_classes=self._class_count(spec))]
+                         num_classes=self._class_count(spec),
+                         absent_class=self.absent_class)]
         elif task == 'depth':
             cfgs = [dict(type='DepthStatistic')]
         elif task == 'normals':
@@ -449,7 +467,8 @@ class MultiTaskMetric(BaseMetric):
         """Log the per-class IoU of a discrete task."""
         if 'confusion' not in stat.state:
             return
-        ious = iou_per_class(stat.state['confusion']) * 100.0
+        ious = iou_per_class(stat.state['confusion'],
+                             stat.absent_class) * 100.0
         names = list((self.dataset_meta or {}).get(
             stat.spec.classes_key) or [])
         if len(names) != len(ious):

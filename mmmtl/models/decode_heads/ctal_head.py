@@ -4,6 +4,7 @@ distillation with the Cross-Task Affinity Learning module."""
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch.nn as nn
+from mmcv.cnn import build_activation_layer, build_norm_layer
 from mmseg.registry import MODELS
 from torch import Tensor
 
@@ -87,7 +88,16 @@ class CTALHead(BaseMultiTaskHead):
       grid.
 
     Then one :class:`CrossTaskAffinity` refines all tasks' features and a
-    final per-task :class:`PredictionHead` predicts. The distillation scale
+    final per-task :class:`PredictionHead` predicts.
+
+    The authors' released model (EMA-Net repository) wraps the affinity
+    module, which the paper does not describe: a per-task 1x1 ``conv_in``
+    reducing the features to ``wrapper_channels`` (128 there), and a
+    per-task ``conv_out`` that upsamples 2x (``ConvTranspose2d(k=2, s=2)``
+    -> BN -> ReLU -> 3x3 conv), so the final heads run at twice the
+    distillation resolution. ``released_wrapper=True`` adds that wrapper;
+    the default follows the paper (no wrapper, final heads at the
+    distillation scale). The distillation scale
     is ``1 / distill_stride`` of the input (4, 6, 8 in the paper's resource
     table); the CTAL grid is ``crop_size / distill_stride`` (or
     ``grid_size``) and inputs of other sizes are resampled to it inside the
@@ -118,6 +128,11 @@ class CTALHead(BaseMultiTaskHead):
             CTAL appendix's CNN heads) or ``'aspp'`` (DeepLab-style head,
             the appendix's transformer heads).
         aspp_dilations (Sequence[int]): ASPP rates for ``'aspp'``.
+        released_wrapper (bool): Add the released model's ``conv_in`` /
+            ``conv_out`` (2x upsampling) around the CTAL module.
+        wrapper_channels (int, optional): Width inside the wrapper (the
+            CTAL module and the final heads); ``None``: ``channels``. The
+            released model uses 128 with ``channels=256``.
         **kwargs: See :class:`BaseMultiTaskHead`.
     """
 
@@ -138,8 +153,16 @@ class CTALHead(BaseMultiTaskHead):
                  act_cfg: dict = dict(type='ReLU'),
                  final_head: str = 'residual',
                  aspp_dilations: Sequence[int] = (1, 6, 12, 18),
+                 released_wrapper: bool = False,
+                 wrapper_channels: Optional[int] = None,
                  **kwargs):
         super().__init__(**kwargs)
+        if wrapper_channels is not None and not released_wrapper:
+            raise ValueError('CTALHead: wrapper_channels is only used with '
+                             'released_wrapper=True')
+        if wrapper_channels is not None and wrapper_channels < 1:
+            raise ValueError(f'CTALHead: wrapper_channels must be >= 1, got '
+                             f'{wrapper_channels}')
         in_channels, in_strides = self._input_channels_and_strides(
             in_strides)
         self.channels = channels
@@ -166,13 +189,29 @@ class CTALHead(BaseMultiTaskHead):
                                   norm_cfg, act_cfg)
                 for t in self.tasks
             })
+        self.released_wrapper = released_wrapper
+        inner = (wrapper_channels or channels) if released_wrapper \
+            else channels
+        if released_wrapper:
+            self.conv_in = nn.ModuleDict({
+                t: nn.Conv2d(channels, inner, 1)
+                for t in self.tasks
+            })
+            self.conv_out = nn.ModuleDict({
+                t: nn.Sequential(
+                    nn.ConvTranspose2d(inner, inner, 2, stride=2),
+                    build_norm_layer(norm_cfg, inner)[1],
+                    build_activation_layer(act_cfg),
+                    nn.Conv2d(inner, inner, 3, padding=1))
+                for t in self.tasks
+            })
         self.ctal = CrossTaskAffinity(
-            self.tasks, channels, grid, kernel_size=kernel_size, gamma=gamma,
+            self.tasks, inner, grid, kernel_size=kernel_size, gamma=gamma,
             shared_fusion=shared_fusion, scale_by_hw=scale_by_hw,
             memory_efficient=memory_efficient, chunk_size=chunk_size,
             align_corners=self.align_corners)
         self.final = nn.ModuleDict({
-            t: build_final_head(final_head, channels, channels,
+            t: build_final_head(final_head, inner, inner,
                                 self.out_channels[t], norm_cfg, act_cfg,
                                 aspp_dilations, self.align_corners)
             for t in self.tasks
@@ -211,7 +250,8 @@ class CTALHead(BaseMultiTaskHead):
 
         Returns:
             HeadOutputs: ``preds`` task -> (B, C_t, h, w) at the
-            distillation scale, ``feats`` task -> (B, channels, h, w),
+            distillation scale (twice that with ``released_wrapper``),
+            ``feats`` task -> (B, channels, h, w) (``wrapper_channels``),
             ``feat_strides``, and ``deep_supervision`` in training.
         """
         inputs = self._select_inputs(inputs)
@@ -220,11 +260,17 @@ class CTALHead(BaseMultiTaskHead):
             feats, deep = self._initial_multi_scale(inputs, size)
         else:
             feats, deep = self._initial_single_scale(inputs, size)
+        if self.released_wrapper:
+            feats = {t: self.conv_in[t](f) for t, f in feats.items()}
         refined = self.ctal(feats)
+        stride = self.distill_stride
+        if self.released_wrapper:
+            refined = {t: self.conv_out[t](f) for t, f in refined.items()}
+            stride = stride / 2
+            stride = int(stride) if float(stride).is_integer() else stride
         final_feats, preds = {}, {}
         for t in self.tasks:
             final_feats[t], preds[t] = self.final[t](refined[t])
-        stride = self.distill_stride
         outputs: HeadOutputs = dict(
             preds=preds, feats=final_feats,
             feat_strides={t: stride for t in self.tasks})

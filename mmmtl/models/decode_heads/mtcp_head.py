@@ -106,9 +106,10 @@ class MTCPHead(BaseMultiTaskHead):
         coherence_loss_weight (float): Its weight (>= 0).
         cfm_cfg (dict, optional): Extra :class:`CoherenceFusionModule`
             arguments: ``attn_scale``, ``residual``, ``attn_downsample``,
-            ``downsample_queries``.
+            ``downsample_queries``, ``main_branch_act``.
         cbam_cfg (dict, optional): Extra ``CBAM`` arguments (``reduction``,
-            ``spatial_kernel_size``) of the CFMs and SRMs.
+            ``spatial_kernel_size``, ``spatial_norm_cfg``) of the CFMs and
+            SRMs.
         norm_cfg (dict): Norm of the conv layers.
         act_cfg (dict): Activation of the conv layers.
         feat_stride (int): Stride of the finest selected input.
@@ -149,12 +150,14 @@ class MTCPHead(BaseMultiTaskHead):
             raise ValueError('MTCPHead.coherence_loss_weight must be >= 0, '
                              f'got {coherence_loss_weight}')
         unknown = set(cfm_cfg or {}) - {
-            'attn_scale', 'residual', 'attn_downsample', 'downsample_queries'
+            'attn_scale', 'residual', 'attn_downsample', 'downsample_queries',
+            'main_branch_act'
         }
         if unknown:
             raise ValueError(f'MTCPHead.cfm_cfg has unknown keys '
                              f'{sorted(unknown)}; expected attn_scale, '
-                             'residual, attn_downsample, downsample_queries')
+                             'residual, attn_downsample, downsample_queries, '
+                             'main_branch_act')
         in_channels = self.in_channels
         total_in = in_channels if isinstance(in_channels, int) else sum(
             in_channels)

@@ -1,7 +1,10 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
 """Convolutional Block Attention Module (Woo et al., ECCV 2018)."""
+from typing import Optional
+
 import torch
 import torch.nn as nn
+from mmcv.cnn import build_norm_layer
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
@@ -32,22 +35,29 @@ class ChannelAttention(nn.Module):
 
 class SpatialAttention(nn.Module):
     """CBAM's spatial gate: a ``kernel_size`` conv on the channel-wise mean
-    and max maps, then a sigmoid.
+    and max maps, an optional one-channel norm, then a sigmoid.
 
     Args:
         kernel_size (int): Odd kernel size of the gate's conv.
+        norm_cfg (dict, optional): Norm after the conv (``None``: none).
     """
 
-    def __init__(self, kernel_size: int = 7):
+    def __init__(self, kernel_size: int = 7,
+                 norm_cfg: Optional[dict] = None):
         super().__init__()
         self.conv = nn.Conv2d(2, 1, kernel_size, padding=kernel_size // 2,
                               bias=False)
+        self.norm = build_norm_layer(norm_cfg, 1)[1] \
+            if norm_cfg is not None else None
 
     def forward(self, x: Tensor) -> Tensor:
         """(B, C, H, W) -> (B, 1, H, W) gate in (0, 1)."""
         desc = torch.cat([x.mean(dim=1, keepdim=True),
                           x.amax(dim=1, keepdim=True)], dim=1)
-        return torch.sigmoid(self.conv(desc))
+        out = self.conv(desc)
+        if self.norm is not None:
+            out = self.norm(out)
+        return torch.sigmoid(out)
 
 
 @MODELS.register_module()
@@ -57,15 +67,28 @@ class CBAM(BaseModule):
     ``y = x * Mc(x)`` then ``out = y * Ms(y)`` where ``Mc`` is the channel
     gate (shared MLP over average- and max-pooled descriptors) and ``Ms`` the
     spatial gate (a ``spatial_kernel_size`` conv over the channel mean and
-    max maps). Channels and resolution are preserved. The MT-CP paper calls
-    its use "1x1 CBAM"; the MLP is made of 1x1 convolutions, and the spatial
-    kernel is configurable (``1`` for a purely per-pixel reading).
+    max maps, then a one-channel BatchNorm). Channels and resolution are
+    preserved. The MT-CP paper calls its use "1x1 CBAM"; the MLP is made of
+    1x1 convolutions, and the spatial kernel is configurable (``1`` for a
+    purely per-pixel reading).
+
+    The spatial gate's BatchNorm (``spatial_norm_cfg``) is on by default:
+    CBAM's own release (the ``BasicConv`` of its spatial gate: conv without
+    bias, ``BatchNorm2d(1, eps=1e-5, momentum=0.01)``, no ReLU) and MT-CP's
+    released code both have it, and the MT-CP paper only says "CBAM", so the
+    released module is the one its numbers come from. In training mode the
+    norm standardises the gate's logits over the batch, which changes the
+    outputs noticeably (up to 0.75 on random inputs); ``None`` gives the
+    gate without a norm as the CBAM paper's equations write it.
 
     Args:
         channels (int): Input (= output) channels.
         reduction (int): Channel-gate reduction ratio. Default: 16.
         spatial_kernel_size (int): Odd spatial-gate kernel. Default: 7.
         use_spatial (bool): Whether to apply the spatial gate.
+        spatial_norm_cfg (dict, optional): Norm of the spatial gate's logits;
+            default ``dict(type='BN', eps=1e-5, momentum=0.01)`` as released,
+            ``None`` for none.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -74,6 +97,8 @@ class CBAM(BaseModule):
                  reduction: int = 16,
                  spatial_kernel_size: int = 7,
                  use_spatial: bool = True,
+                 spatial_norm_cfg: Optional[dict] = dict(
+                     type='BN', eps=1e-5, momentum=0.01),
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         if channels < 1:
@@ -85,8 +110,8 @@ class CBAM(BaseModule):
                              f'integer, got {spatial_kernel_size}')
         self.channels = channels
         self.channel_gate = ChannelAttention(channels, reduction)
-        self.spatial_gate = SpatialAttention(spatial_kernel_size) \
-            if use_spatial else None
+        self.spatial_gate = SpatialAttention(
+            spatial_kernel_size, spatial_norm_cfg) if use_spatial else None
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply the channel then the spatial gate.

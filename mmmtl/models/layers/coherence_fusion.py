@@ -88,8 +88,10 @@ class CoherenceFusionModule(BaseModule):
        channels (the released code has this fusion conv, keeping ``A * C``;
        we reduce to ``C`` so the cosine loss compares equal-width vectors
        and the attention's dot products are ``C``-dimensional);
-    3. ``X'_main = ReLU(BN(CBAM(X_main)))``; the auxiliary representation
-       goes through two such branches, the query branch ``X'_aux`` and the
+    3. ``X'_main = ReLU(BN(CBAM(X_main)))`` as the paper writes it (the
+       released code ends this branch at BN, without the ReLU:
+       ``main_branch_act=False``); the auxiliary representation goes through
+       two CBAM -> BN -> ReLU branches, the query branch ``X'_aux`` and the
        key branch (two branches as in the released code);
     4. coherence loss ``mean_p(1 - cos(X'_main[p], X'_aux[p]))``
        (the paper's cosine distance; absent from the released code);
@@ -113,6 +115,9 @@ class CoherenceFusionModule(BaseModule):
         norm_cfg (dict): Norm config.
         act_cfg (dict): Activation config of the branches and the fusion
             conv.
+        main_branch_act (bool): End the main branch with ``act_cfg`` as the
+            paper's ``ReLU(BN(CBAM(.)))`` (default); ``False`` follows the
+            released code, whose main branch stops at the BN.
         attn_scale (bool): Scale the logits by ``1/sqrt(C)``.
         residual (bool): Add ``X_main`` to the output.
         attn_downsample (int): Pooling factor of keys/values (>= 1).
@@ -127,6 +132,7 @@ class CoherenceFusionModule(BaseModule):
                  cbam_cfg: Optional[dict] = None,
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
                  act_cfg: dict = dict(type='ReLU'),
+                 main_branch_act: bool = True,
                  attn_scale: bool = False,
                  residual: bool = False,
                  attn_downsample: int = 1,
@@ -152,7 +158,8 @@ class CoherenceFusionModule(BaseModule):
             [nn.Conv2d(channels, channels, 1) for _ in range(num_aux)])
         self.aux_fuse = ConvModule(num_aux * channels, channels, 1,
                                    act_cfg=act_cfg)
-        self.main_branch = CBAMBranch(channels, cbam_cfg, norm_cfg, act_cfg)
+        self.main_branch = CBAMBranch(channels, cbam_cfg, norm_cfg,
+                                      act_cfg if main_branch_act else None)
         self.query_branch = CBAMBranch(channels, cbam_cfg, norm_cfg, act_cfg)
         self.key_branch = CBAMBranch(channels, cbam_cfg, norm_cfg, act_cfg)
         self.out_branch = CBAMBranch(channels, cbam_cfg, norm_cfg, None)

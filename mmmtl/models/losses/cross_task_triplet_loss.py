@@ -20,9 +20,10 @@ from torch import Tensor
 
 from mmmtl.models.decode_heads.base_multitask_head import stack_gt, valid_mask
 from mmmtl.structures import TASKS, MultiTaskDataSample, check_tasks
-from .triplet_mining import (NEGATIVE_MINING, POSITIVE_MINING, downsample_gt,
-                             mine_triplets, pair_masks, promote_half,
-                             sample_anchors, triplet_loss_terms)
+from .triplet_mining import (NEGATIVE_MINING, POSITIVE_MINING,
+                             TRIPLET_DISTANCES, downsample_gt, mine_triplets,
+                             pair_masks, promote_half, sample_anchors,
+                             triplet_loss_terms)
 
 SHARING_MODES = ('source_shared', 'target_shared', 'both_shared', 'unshared')
 
@@ -109,6 +110,12 @@ class CrossTaskTripletLoss(BaseModule):
       with one triplet per anchor and negative); pairs are summed (Eq. 3).
     * Mining runs without autograd on ``2 - 2 cos`` distances; the loss is
       recomputed with autograd for the chosen pixels only.
+    * ``D`` of Eq. (1): the paper says "L2 distance"; the default is the
+      squared L2 distance of the unit features (``distance='squared'``,
+      ``2 - 2 cos``), the form of FaceNet's triplet loss whose semi-hard
+      mining and margin 0.2 CCR adopts, where the margin is calibrated for
+      squared distances; ``distance='l2'`` uses the plain Euclidean
+      distance as worded. Mining is the same either way (monotone).
 
     Args:
         tasks (Sequence[str]): Tasks taking part (source and target by
@@ -134,6 +141,8 @@ class CrossTaskTripletLoss(BaseModule):
         topk (int): ``k`` of continuous tasks (128).
         num_negatives (int): ``C_neg`` (16).
         margin (float): ``m`` (0.2).
+        distance (str): ``D`` of the loss: ``'squared'`` L2 (default) or
+            ``'l2'`` (see above).
         positive_mining (str): ``'hardest'`` (paper) or ``'random'``.
         negative_mining (str): ``'semi_hard'`` (paper) or ``'random'``.
         all_pairs (bool): Use every task pair each iteration.
@@ -167,6 +176,7 @@ class CrossTaskTripletLoss(BaseModule):
                  topk: int = 128,
                  num_negatives: int = 16,
                  margin: float = 0.2,
+                 distance: str = 'squared',
                  positive_mining: str = 'hardest',
                  negative_mining: str = 'semi_hard',
                  all_pairs: bool = False,
@@ -229,6 +239,10 @@ class CrossTaskTripletLoss(BaseModule):
         self.topk = int(topk)
         self.num_negatives = int(num_negatives)
         self.margin = float(margin)
+        if distance not in TRIPLET_DISTANCES:
+            raise ValueError(f'{name}.distance must be one of '
+                             f'{TRIPLET_DISTANCES}, got {distance!r}')
+        self.distance = distance
         self.positive_mining = positive_mining
         self.negative_mining = negative_mining
         self.all_pairs = bool(all_pairs)
@@ -388,7 +402,8 @@ class CrossTaskTripletLoss(BaseModule):
                                   self.negative_mining)
             del pos, neg
             part, n = triplet_loss_terms(feats[sl], anchors, anchor_ok,
-                                         *mined, margin=self.margin)
+                                         *mined, margin=self.margin,
+                                         distance=self.distance)
             total = total + part
             count = count + n
         return total, count

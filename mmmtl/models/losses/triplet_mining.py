@@ -30,6 +30,8 @@ _MAX_SQ_DIST = 4.0
 _FALLBACK_OFFSET = 2 * _MAX_SQ_DIST
 
 POSITIVE_MINING = ('hardest', 'random')
+#: Feature distance ``D`` of the triplet loss: squared or plain Euclidean.
+TRIPLET_DISTANCES = ('squared', 'l2')
 NEGATIVE_MINING = ('semi_hard', 'random')
 
 
@@ -143,7 +145,10 @@ def pair_masks(labels: Tensor, valid: Tensor, anchors: Tensor,
       with ``n`` valid pixels so the two sets never overlap. A "negative"
       whose label distance is not strictly larger than the farthest
       positive's is dropped (this only happens with ties, e.g. a constant
-      depth map, where nothing distinguishes the two sets).
+      depth map, where nothing distinguishes the two sets). Ties at the
+      k-th distance are broken by pixel index (the first and last ``k`` of
+      a stable ascending sort), so the sets, and the loss, do not depend on
+      how ``topk`` orders equal values.
 
     Ignored / invalid pixels and the anchor itself are never in either set;
     rows of anchors with ``anchor_ok`` False are empty.
@@ -182,18 +187,48 @@ def pair_masks(labels: Tensor, valid: Tensor, anchors: Tensor,
     slot_ok = torch.arange(k_max, device=valid.device).view(1, 1, -1) < \
         k_img.view(-1, 1, 1)
     unusable = ~usable
-    near_d, near_i = dist.masked_fill_(unusable, float('inf')).topk(
-        k_max, dim=2, largest=False)
-    far_d, far_i = dist.masked_fill_(unusable, float('-inf')).topk(
-        k_max, dim=2, largest=True)
-    pos_slot = slot_ok & torch.isfinite(near_d)
-    # farthest positive label distance per anchor (slot k_img - 1)
+    near_key = dist.masked_fill(unusable, float('inf'))
+    far_key = dist.masked_fill(unusable, float('-inf'))
+    # k-th nearest / farthest label distance of each anchor (slot k_img - 1)
     last = (k_img - 1).clamp(min=0).view(-1, 1, 1).expand(-1, num_anchors, 1)
-    pos_limit = near_d.gather(2, last)
-    neg_slot = slot_ok & torch.isfinite(far_d) & (far_d > pos_limit)
-    pos.scatter_(2, near_i, pos_slot)
-    neg.scatter_(2, far_i, neg_slot)
-    return pos, neg
+    near_kth = near_key.topk(k_max, dim=2, largest=False)[0].gather(2, last)
+    far_kth = far_key.topk(k_max, dim=2, largest=True)[0].gather(2, last)
+    k_row = k_img.view(-1, 1, 1)
+    has_k = (k_row > 0) & usable.any(dim=2, keepdim=True)
+    pos = _take_with_ties(near_key < near_kth, near_key == near_kth, k_row,
+                          lowest_index=True) & has_k & usable
+    neg = _take_with_ties(far_key > far_kth, far_key == far_kth, k_row,
+                          lowest_index=False) & has_k & usable
+    # "negatives" must be strictly farther than the farthest positive
+    return pos, neg & (dist > near_kth)
+
+
+def _take_with_ties(strict: Tensor, tie: Tensor, k: Tensor,
+                    lowest_index: bool) -> Tensor:
+    """Exactly ``k`` pixels: every ``strict`` one plus ties in index order.
+
+    ``topk`` leaves the choice among equal values to the implementation
+    (it differs between devices and versions), which made the CCR loss
+    depend on it for quantised labels (e.g. depth in millimetres). The
+    order here is total: label distance first, then pixel index (lowest
+    first for the nearest set, highest first for the farthest set, i.e.
+    the first and last ``k`` of a stable ascending sort).
+
+    Args:
+        strict (Tensor): (B, A, L) bool, pixels strictly inside the set.
+        tie (Tensor): (B, A, L) bool, pixels at the k-th value.
+        k (Tensor): (B, 1, 1) set size per image.
+        lowest_index (bool): Take ties from the lowest index on.
+
+    Returns:
+        Tensor: (B, A, L) bool.
+    """
+    free = k - strict.sum(dim=2, keepdim=True)
+    if lowest_index:
+        rank = tie.cumsum(dim=2, dtype=torch.int32)
+    else:
+        rank = tie.flip(2).cumsum(dim=2, dtype=torch.int32).flip(2)
+    return strict | (tie & (rank <= free))
 
 
 def feature_distances(feats: Tensor, anchors: Tensor) -> Tensor:
@@ -280,15 +315,18 @@ def mine_triplets(feats: Tensor,
 
 def triplet_loss_terms(feats: Tensor, anchors: Tensor, anchor_ok: Tensor,
                        pos_idx: Tensor, pos_ok: Tensor, neg_idx: Tensor,
-                       neg_ok: Tensor, margin: float = 0.2
-                       ) -> Tuple[Tensor, Tensor]:
+                       neg_ok: Tensor, margin: float = 0.2,
+                       distance: str = 'squared') -> Tuple[Tensor, Tensor]:
     """Sum and count of the per-anchor triplet losses of Eq. (1).
 
     The loss of an anchor ``a`` with positive ``p`` and valid negatives
     ``n_1..n_K'`` is ``mean_j [D(a, p) - D(a, n_j) + m]_+`` with ``D`` the
-    squared L2 distance of the normalised features (recomputed here with
-    autograd, for the selected pixels only). Anchors without a positive or
-    without any negative do not count.
+    squared L2 distance of the normalised features (``distance='squared'``,
+    FaceNet's form, in [0, 4]) or the L2 distance itself (``'l2'``, the
+    paper's wording, in [0, 2]), recomputed here with autograd for the
+    selected pixels only. Mining does not depend on the choice (the square
+    root is monotone). Anchors without a positive or without any negative
+    do not count.
 
     Args:
         feats (Tensor): (B, L, C) L2-normalised features (with grad).
@@ -299,6 +337,7 @@ def triplet_loss_terms(feats: Tensor, anchors: Tensor, anchor_ok: Tensor,
         neg_idx (Tensor): (B, A, K) negative indices.
         neg_ok (Tensor): (B, A, K) bool.
         margin (float): ``m``.
+        distance (str): ``'squared'`` or ``'l2'``.
 
     Returns:
         tuple[Tensor, Tensor]: Scalar sum of per-anchor losses (connected to
@@ -313,8 +352,15 @@ def triplet_loss_terms(feats: Tensor, anchors: Tensor, anchor_ok: Tensor,
     f_a = picked[:, :num_anchors]  # (B, A, C)
     f_p = picked[:, num_anchors:2 * num_anchors]  # (B, A, C)
     f_n = picked[:, 2 * num_anchors:].reshape(b, num_anchors, k, -1)
+    if distance not in TRIPLET_DISTANCES:
+        raise ValueError(f'distance must be one of {TRIPLET_DISTANCES}, got '
+                         f'{distance!r}')
     d_ap = (f_a - f_p).pow(2).sum(dim=-1)  # (B, A)
     d_an = (f_a.unsqueeze(2) - f_n).pow(2).sum(dim=-1)  # (B, A, K)
+    if distance == 'l2':
+        # the floor keeps the gradient finite where a pair coincides
+        d_ap = d_ap.clamp(min=1e-12).sqrt()
+        d_an = d_an.clamp(min=1e-12).sqrt()
     hinge = F.relu(d_ap.unsqueeze(-1) - d_an + margin)
     w = neg_ok.to(hinge.dtype)
     n_neg = w.sum(dim=-1)

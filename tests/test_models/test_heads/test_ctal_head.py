@@ -71,6 +71,33 @@ def test_grouped_conv_sizes_follow_the_grid():
     assert list(head.ctal.fusion) == ['shared']
 
 
+def test_released_wrapper_upsamples_and_reduces_channels():
+    head = MODELS.build(_head_cfg(released_wrapper=True, wrapper_channels=4))
+    # conv_in: 1x1, 8 -> 4 per task; conv_out: ConvTranspose(2, 2) -> BN ->
+    # ReLU -> 3x3 conv, as the released EMA-Net model.
+    assert tuple(head.conv_in['depth'].weight.shape) == (4, 8, 1, 1)
+    up, norm, act, conv = head.conv_out['depth']
+    assert isinstance(up, torch.nn.ConvTranspose2d)
+    assert up.kernel_size == (2, 2) and up.stride == (2, 2)
+    assert isinstance(norm, torch.nn.BatchNorm2d)
+    assert isinstance(act, torch.nn.ReLU)
+    assert conv.kernel_size == (3, 3) and conv.out_channels == 4
+    # The CTAL module works at the distillation grid with 4 channels.
+    assert head.ctal.channels == 4
+    head.train()
+    out = head(_features())
+    # Predictions at twice the distillation resolution (stride 8 -> 4).
+    assert out['preds']['semseg'].shape == (2, 4, 8, 16)
+    assert out['feats']['depth'].shape == (2, 4, 8, 16)
+    assert out['feat_strides'] == {t: 4 for t in TASKS}
+    sum(p.square().mean() for p in out['preds'].values()).backward()
+    assert head.conv_in['semseg'].weight.grad is not None
+    # Default: the paper's head, no wrapper.
+    assert not hasattr(MODELS.build(_head_cfg()), 'conv_in')
+    with pytest.raises(ValueError, match='wrapper_channels'):
+        MODELS.build(_head_cfg(wrapper_channels=4))
+
+
 def test_grid_configuration_errors():
     assert resolve_grid((288, 384), None, 4) == (72, 96)
     assert resolve_grid((288, 384), None, 6) == (48, 64)

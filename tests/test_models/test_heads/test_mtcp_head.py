@@ -86,6 +86,21 @@ def test_cfm_shapes_loss_and_gradients():
     assert off(main, aux[:1])[1] is None
 
 
+def test_cfm_main_branch_activation_option():
+    torch.manual_seed(0)
+    paper = CoherenceFusionModule(8, num_aux=1, cbam_cfg=dict(reduction=4))
+    released = CoherenceFusionModule(8, num_aux=1, main_branch_act=False,
+                                     cbam_cfg=dict(reduction=4))
+    # Paper: CBAM -> BN -> ReLU; released code: CBAM -> BN.
+    assert len(paper.main_branch) == 3 and len(released.main_branch) == 2
+    assert isinstance(paper.main_branch[2], torch.nn.ReLU)
+    x = torch.randn(2, 8, 5, 6)
+    assert (paper.main_branch(x) >= 0).all()
+    assert (released.main_branch(x) < 0).any()
+    # The query/key branches keep their ReLU either way.
+    assert len(released.query_branch) == 3
+
+
 def test_cfm_fusion_is_released_attention():
     """fuse() == X'_main softmax(Q^T K)^T, optionally scaled."""
     torch.manual_seed(0)

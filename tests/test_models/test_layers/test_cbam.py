@@ -5,8 +5,12 @@ import torch
 from mmmtl.models.layers.cbam import CBAM
 
 
-def reference_cbam(module: CBAM, x: torch.Tensor) -> torch.Tensor:
-    """CBAM written out with explicit matrix products (1x1 spatial conv)."""
+def reference_cbam(module: CBAM, x: torch.Tensor,
+                   batch_norm: bool = False) -> torch.Tensor:
+    """CBAM written out with explicit matrix products (1x1 spatial conv);
+    with ``batch_norm`` the spatial logits are standardised over the batch
+    (training mode, biased variance, eps 1e-5) and scaled by the norm's
+    affine parameters, as the released CBAM's spatial gate does."""
     w1 = module.channel_gate.mlp[0].weight[:, :, 0, 0]  # (hidden, C)
     b1 = module.channel_gate.mlp[0].bias
     w2 = module.channel_gate.mlp[2].weight[:, :, 0, 0]  # (C, hidden)
@@ -20,18 +24,45 @@ def reference_cbam(module: CBAM, x: torch.Tensor) -> torch.Tensor:
     gate_c = torch.sigmoid(mlp(avg) + mlp(mx))[:, :, None, None]
     y = x * gate_c
     ws = module.spatial_gate.conv.weight[0, :, 0, 0]  # (2,)
-    gate_s = torch.sigmoid(ws[0] * y.mean(dim=1, keepdim=True) +
-                           ws[1] * y.max(dim=1, keepdim=True).values)
-    return y * gate_s
+    logits = ws[0] * y.mean(dim=1, keepdim=True) + \
+        ws[1] * y.max(dim=1, keepdim=True).values
+    if batch_norm:
+        norm = module.spatial_gate.norm
+        mean = logits.mean()
+        var = ((logits - mean)**2).mean()
+        logits = (logits - mean) / torch.sqrt(var + 1e-5) * norm.weight + \
+            norm.bias
+    return y * torch.sigmoid(logits)
 
 
 def test_cbam_matches_reference():
     torch.manual_seed(0)
-    module = CBAM(6, reduction=2, spatial_kernel_size=1)
+    module = CBAM(6, reduction=2, spatial_kernel_size=1,
+                  spatial_norm_cfg=None)
     x = torch.randn(2, 6, 5, 7)
     out = module(x)
     assert out.shape == x.shape
     torch.testing.assert_close(out, reference_cbam(module, x))
+
+
+def test_cbam_spatial_batch_norm_as_released():
+    torch.manual_seed(0)
+    module = CBAM(6, reduction=2, spatial_kernel_size=1)  # default: BN
+    norm = module.spatial_gate.norm
+    assert isinstance(norm, torch.nn.BatchNorm2d)
+    assert norm.num_features == 1 and norm.momentum == 0.01
+    assert norm.eps == 1e-5
+    with torch.no_grad():
+        norm.weight.fill_(1.5)
+        norm.bias.fill_(-0.2)
+    x = torch.randn(2, 6, 5, 7)
+    torch.testing.assert_close(module(x),
+                               reference_cbam(module, x, batch_norm=True))
+    # The norm changes the output in training mode.
+    plain = CBAM(6, reduction=2, spatial_kernel_size=1,
+                 spatial_norm_cfg=None)
+    plain.load_state_dict(module.state_dict(), strict=False)
+    assert not torch.allclose(plain(x), module(x))
 
 
 def test_cbam_hand_computed_gates():

@@ -71,6 +71,57 @@ def test_pair_masks_depth_topk_l1():
     assert len(pos) == 2 and 0 not in pos and neg == set()
 
 
+def test_pair_masks_break_label_ties_by_pixel_index():
+    # |d - 1| = 0.5 for pixels 1, 2, 3, 5 and 2.0 for 4, 6: the nearest 2
+    # are the lowest-index ties {1, 2}; the farthest 2 are {4, 6}.
+    depth = [1.0, 1.5, 0.5, 1.5, 3.0, 0.5, 3.0]
+    spec = TASKS['depth']
+    assert masks_of(depth, spec, 0, topk=2) == ({1, 2}, {4, 6})
+    # Farthest set with ties: |d - 1| = 2.0 for 3, 4, 5: the highest
+    # indices {4, 5} (the last k of a stable ascending sort).
+    depth = [1.0, 1.1, 1.2, 3.0, 3.0, 3.0, 1.3]
+    assert masks_of(depth, spec, 0, topk=2) == ({1, 2}, {4, 5})
+    # constant depth: the lowest-index pixels are the positives
+    assert masks_of([2.0] * 5, spec, 0, topk=2) == ({1, 2}, set())
+
+
+@pytest.mark.parametrize('seed', [0, 1])
+def test_quantised_depth_matches_per_anchor_loop(seed):
+    """Millimetre-quantised depth has many tied label distances; the loss
+    must equal the loop reference's (stable sort) exactly."""
+    g = torch.Generator().manual_seed(seed)
+    b, h, w, topk, k_neg = 2, 8, 9, 6, 4
+    spec = TASKS['depth']
+    gt = (torch.randint(1, 6, (b, 1, h, w), generator=g) *
+          0.001).double() + 1.0
+    proj = F.normalize(torch.randn(b, 8, h, w, generator=g,
+                                   dtype=torch.float64), dim=1)
+    from mmmtl.models.decode_heads.base_multitask_head import valid_mask
+    valid = valid_mask(gt, spec)[:, 0].flatten(1)
+    anchors, ok = sample_anchors(valid, 12, generator=g)
+    feats = as_pixels(proj)
+    pos, neg = pair_masks(as_pixels(gt), valid, anchors, ok, spec, topk)
+    m = mine_triplets(feats, anchors, pos, neg, k_neg)
+    total, count = triplet_loss_terms(feats, anchors, ok, *m, margin=0.2)
+    ref = reference_pair_loss(proj, gt, spec, anchors, ok, topk, k_neg, 0.2)
+    assert (total / count).item() == pytest.approx(ref.item(), rel=1e-12)
+
+
+def test_triplet_distance_l2_option():
+    feats, anchors, ok, m = mined(3)
+    squared, _ = triplet_loss_terms(feats, anchors, ok, *m, margin=0.2)
+    plain, _ = triplet_loss_terms(feats, anchors, ok, *m, margin=0.2,
+                                  distance='l2')
+    # squared distances 0.5 (positive), 0.6, 0.7, 0.9 (negatives): plain
+    # L2 hinges [sqrt(.5) - sqrt(x) + .2]+ averaged over the 3 negatives.
+    expected = sum(max(math.sqrt(0.5) - math.sqrt(x) + 0.2, 0.0)
+                   for x in (0.6, 0.7, 0.9)) / 3
+    assert squared.item() == pytest.approx(0.1 / 3)
+    assert plain.item() == pytest.approx(expected, rel=1e-6)
+    with pytest.raises(ValueError, match='distance'):
+        triplet_loss_terms(feats, anchors, ok, *m, distance='cosine')
+
+
 def test_pair_masks_normals_by_angle():
     degrees = [0, 10, 90, 170, 45]
     normals = torch.tensor([[math.sin(math.radians(d)), 0.0,
