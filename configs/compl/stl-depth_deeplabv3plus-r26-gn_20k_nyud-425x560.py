@@ -32,5 +32,10 @@ train_dataloader = dict(
     batch_size=8, dataset=dict(tasks=tasks, pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(tasks=tasks))
 test_dataloader = val_dataloader
-val_evaluator = dict(_delete_=True, type='MultiTaskMetric', tasks=tasks)
+val_evaluator = dict(
+    _delete_=True,
+    type='MultiTaskMetric',
+    tasks=tasks,
+    absent_class='zero',
+    normals_validity='any')
 test_evaluator = val_evaluator

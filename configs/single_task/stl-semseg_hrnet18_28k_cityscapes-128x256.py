@@ -8,5 +8,10 @@ model = dict(
 train_dataloader = dict(dataset=dict(tasks=tasks))
 val_dataloader = dict(dataset=dict(tasks=tasks))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='MultiTaskMetric', tasks=tasks)
+# One task: drop the multi-task references; the dataset's protocol.
+val_evaluator = dict(
+    _delete_=True,
+    type='MultiTaskMetric',
+    tasks=tasks,
+    absent_class='nanmean')
 test_evaluator = val_evaluator

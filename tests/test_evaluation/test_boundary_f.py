@@ -9,14 +9,18 @@ import pytest
 
 from mmmtl.datasets.transforms.edge_annotations import (label_map_edges,
                                                         seg2bmap, thin)
-from mmmtl.evaluation.functional.boundary_f import (BoundaryFAccumulator,
+from mmmtl.evaluation.functional.boundary_f import (BOUNDARY_PROTOCOLS,
+                                                    BoundaryFAccumulator,
                                                     average_precision,
                                                     best_image_counts,
                                                     boundary_pr_counts,
                                                     boundary_scores,
                                                     default_thresholds,
                                                     edge_nms,
-                                                    match_boundaries)
+                                                    match_boundaries,
+                                                    protocol_options)
+from mmmtl.evaluation.functional.boundary_kernels import (hopcroft_karp,
+                                                          thin_fast)
 
 H, W = 24, 32
 
@@ -185,3 +189,124 @@ def test_multitask_metric_reports_edge_ods_f():
     assert result['edge/odsF'] == pytest.approx(100.0)
     assert result['edge/oisF'] == pytest.approx(100.0)
     assert 'edge/loss' in result
+
+
+# --------------------------------------------------------------------------
+# protocols, compiled kernels and the exact all-threshold matching
+# --------------------------------------------------------------------------
+def test_thresholds_are_the_exact_decimal_doubles():
+    # SEISM reads '%.2f' strings: 0.2 must be the double 0.2, which equals
+    # the 8-bit level 51 / 255.
+    t = default_thresholds(99)
+    assert t.tolist() == [float(f'{k / 100:.2f}') for k in range(1, 100)]
+    assert t[19] == 51 / 255
+
+
+def test_quantize_png_truncates_like_uint8_cast():
+    from mmmtl.evaluation.functional.boundary_f import quantize_png
+    prob = np.array([[0.0, 0.2, 0.9999, 1.0, 0.00392]])
+    # 255 p = 0, 51, 254.97, 255, 0.9996 -> uint8 0, 51, 254, 255, 0
+    np.testing.assert_array_equal(quantize_png(prob) * 255,
+                                  [[0, 51, 254, 255, 0]])
+
+
+def test_seism_and_toolbox_protocols_differ_at_equality():
+    """A line at exactly 0.2 (= 51/255): 'toolbox' (>=) predicts it at
+    t = 0.2, 'seism' (>) does not; with NMS off for both, only the
+    comparison differs."""
+    gt = vline(10).astype(np.int64)
+    pred = vline(10, 51 / 255)
+    toolbox = boundary_pr_counts(pred, gt, max_dist=0.03,
+                                 **protocol_options('toolbox'))
+    seism = boundary_pr_counts(pred, gt, max_dist=0.03,
+                               **protocol_options('seism', nms=False))
+    # thresholds 0.01..0.19 (k < 20) predict the line under both
+    np.testing.assert_array_equal(toolbox[:19], seism[:19])
+    np.testing.assert_array_equal(toolbox[19], [H, H, H, H])  # t = 0.20
+    np.testing.assert_array_equal(seism[19], [0, H, 0, 0])
+    assert BOUNDARY_PROTOCOLS['seism']['nms'] and \
+        not BOUNDARY_PROTOCOLS['toolbox']['nms']
+    with pytest.raises(ValueError, match='protocol'):
+        protocol_options('bsds')
+    with pytest.raises(ValueError, match='comparison'):
+        boundary_pr_counts(pred, gt, comparison='=>')
+
+
+def test_thin_fast_equals_thin():
+    rng = np.random.default_rng(0)
+    for density in (0.05, 0.3, 0.7):
+        binary = rng.random((H, W)) < density
+        np.testing.assert_array_equal(thin_fast(binary), thin(binary))
+        np.testing.assert_array_equal(thin_fast(binary, 1), thin(binary, 1))
+    assert not thin_fast(np.zeros((H, W))).any()
+
+
+def test_hopcroft_karp_matches_scipy_and_hand_cases():
+    from scipy.sparse import random as sparse_random
+    from scipy.sparse.csgraph import maximum_bipartite_matching
+    # Hand case: left 0 - {0, 1}, left 1 - {0}: greedy takes 0-0, the
+    # augmenting path 1 -> 0 -> 0 -> 1 gives the perfect matching.
+    indptr = np.array([0, 2, 3])
+    indices = np.array([0, 1, 0])
+    match = hopcroft_karp(indptr, indices, 2)
+    assert match.tolist() == [1, 0]
+    rng = np.random.default_rng(1)
+    for trial in range(20):
+        graph = sparse_random(40, 30, density=rng.uniform(0.02, 0.2),
+                              format='csr', random_state=trial)
+        expected = (maximum_bipartite_matching(
+            graph, perm_type='column') >= 0).sum()
+        match = hopcroft_karp(graph.indptr, graph.indices, 30)
+        assert (match >= 0).sum() == expected
+        # a valid matching: edges of the graph, distinct right vertices
+        rows = np.flatnonzero(match >= 0)
+        assert len(set(match[rows].tolist())) == rows.size
+        assert all(graph[r, match[r]] != 0 for r in rows)
+        # warm start from a partial matching gives the same size
+        start = match.copy()
+        start[::2] = -1
+        again = hopcroft_karp(graph.indptr, graph.indices, 30, start)
+        assert (again >= 0).sum() == expected
+
+
+@pytest.mark.parametrize('protocol', ['seism', 'toolbox'])
+def test_fast_exact_counts_equal_the_per_threshold_reference(protocol):
+    """All-threshold warm-started matching == SciPy from scratch per
+    threshold, on random maps dense enough for long augmenting paths."""
+    from mmmtl.evaluation.functional.boundary_f import quantize_png
+    rng = np.random.default_rng(3)
+    gt = np.zeros((H, W), np.int64)
+    gt[6, 2:30] = 1
+    gt[3:21, 20] = 1
+    gt[18, 4:16] = 1
+    pred = np.clip(rng.random((H, W)) * 0.6 + 0.4 * np.roll(gt, 1, 0), 0, 1)
+    options = protocol_options(protocol)
+    max_dist = 0.05  # 2 px: many crossing candidate edges
+    counts = boundary_pr_counts(pred, gt, 19, max_dist=max_dist, **options)
+    values = quantize_png(pred)
+    if options['nms']:
+        values = edge_nms(values)
+    gt_bin = thin(gt != 0)
+    for k, t in enumerate(default_thresholds(19)):
+        binary = thin(values > t if options['comparison'] == '>' else
+                      values >= t)
+        cnt_p, cnt_r = match_boundaries(binary, gt_bin, max_dist * 40,
+                                        'bipartite')
+        assert tuple(counts[k]) == (cnt_r, int(gt_bin.sum()), cnt_p,
+                                    int(binary.sum())), t
+    assert counts[:, 0].max() > 0
+
+
+def test_statistic_protocol_options_and_errors():
+    from mmmtl.evaluation.functional import BoundaryFStatistic
+    stat = BoundaryFStatistic('edge', protocol='seism', max_dist=0.011)
+    assert stat.options['matching'] == 'bipartite'
+    assert stat.options['quantize'] and stat.options['comparison'] == '>'
+    fast = BoundaryFStatistic('edge', protocol='seism', matching='distance')
+    assert fast.options['matching'] == 'distance' and fast.options['nms']
+    with pytest.raises(ValueError, match='protocol'):
+        BoundaryFStatistic('edge', protocol='matlab')
+    with pytest.raises(ValueError, match='matching'):
+        BoundaryFStatistic('edge', protocol='seism', matching='greedy')
+    with pytest.raises(TypeError, match='unknown options'):
+        BoundaryFStatistic('edge', nms_radius=2)

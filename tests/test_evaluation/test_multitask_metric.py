@@ -295,3 +295,24 @@ def test_padded_ground_truth_is_cropped_only_when_pure_padding():
     s.set_pred('depth', torch.ones(1, 2, 3))
     with pytest.raises(ValueError, match=r'\(1, 2, 3\).*\(1, 3, 3\)'):
         build(tasks=['depth']).process({}, [s])
+
+
+def test_protocol_options_reach_the_statistics():
+    # 4 classes, class 3 absent: 'nanmean' averages 1, 1/3, 1/3 (5/9),
+    # 'zero' keeps the 0 (5/12). The hand sample's normals have no
+    # cancelling components, so 'sum' and 'any' agree here (mean 18 deg).
+    for absent, expected in (('zero', 100 * 5 / 12), ('nanmean', 100 * 5 / 9)):
+        metric = build(tasks=['semseg', 'normals', 'saliency'],
+                       num_classes=dict(semseg=4), absent_class=absent,
+                       normals_validity='sum', saliency_preset='invpt')
+        metric.process({}, [hand_sample()])
+        out = metric.evaluate(1)
+        assert out['semseg/mIoU'] == pytest.approx(expected)
+        assert out['normals/mean'] == pytest.approx(90 / 5)
+    stats = metric._ensure_built()
+    assert stats['normals'][0].validity == 'sum'
+    assert stats['saliency'][0].score == 'double_sigmoid'
+    with pytest.raises(ValueError, match='absent_class'):
+        build(absent_class='drop')
+    with pytest.raises(ValueError, match='validity'):
+        build(normals_validity='norm')
