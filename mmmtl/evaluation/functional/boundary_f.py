@@ -45,10 +45,18 @@ Matching (step 3) has two implementations:
   min-cost assignment in which leaving a pixel unmatched costs more than any
   allowed match, so its number of matches is this maximum as well (it also
   minimises the total distance, which changes which pixels are matched, not
-  how many; its sparse outlier graph is itself an approximation). It is
-  slow: up to ~1.5 s per threshold for ~4000 boundary pixels at 480x640
-  (minutes per image for 99 thresholds), so use it for final numbers on
-  small sets, or with fewer thresholds.
+  how many; its sparse outlier graph is itself an approximation).
+  :func:`boundary_pr_counts` solves all thresholds of an image together
+  (:class:`~mmmtl.evaluation.functional.boundary_matching.
+  IncrementalMatcher`: the graph is built once, a compiled Hopcroft-Karp
+  starts from the previous threshold's matching), about 1 s of one CPU
+  core for the 99 thresholds of a 480x640 image
+  (``tools/analysis_tools/benchmark_boundary_f.py``);
+  :func:`match_boundaries` is the per-threshold SciPy reference.
+
+The named protocols of :data:`BOUNDARY_PROTOCOLS` fix how the prediction
+is read (8-bit PNG, NMS or not, ``>`` or ``>=``), as the published
+evaluators do.
 
 Ignored pixels (``ignore_index`` in the ground truth, e.g. padding) are
 removed from both maps before thinning/matching; SEISM has no ignore value.

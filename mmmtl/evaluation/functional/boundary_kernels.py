@@ -41,19 +41,23 @@ def _thin_kernel(image: np.ndarray, ys: np.ndarray, xs: np.ndarray,
             for i in range(n):
                 y = ys[i]
                 x = xs[i]
-                if image[y, x] == 0:
-                    delete[i] = False
-                    continue
                 code = (np.int64(image[y, x + 1]) +
                         2 * image[y - 1, x + 1] +
                         4 * image[y - 1, x] + 8 * image[y - 1, x - 1] +
                         16 * image[y, x - 1] + 32 * image[y + 1, x - 1] +
                         64 * image[y + 1, x] + 128 * image[y + 1, x + 1])
                 delete[i] = table[code]
+            # apply the deletions together, then keep only the survivors
+            kept = 0
             for i in range(n):
                 if delete[i]:
                     image[ys[i], xs[i]] = 0
                     changed = True
+                else:
+                    ys[kept] = ys[i]
+                    xs[kept] = xs[i]
+                    kept += 1
+            n = kept
         iteration += 1
         if not changed:
             break
