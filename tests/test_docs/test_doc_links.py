@@ -1,4 +1,4 @@
-"""Relative links in every markdown file of the repository resolve inside it."""
+"""Relative links in every markdown file resolve inside the repository."""
 import glob
 import os
 import os.path as osp

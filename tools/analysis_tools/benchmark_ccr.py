@@ -15,8 +15,8 @@ the triplet terms of every selected task pair, projector excluded) of
 
 on the same random draw (same features, labels and anchors) and checks
 that all give the same loss (the same triplets: label ties are broken by
-pixel index in every implementation). Defaults are the NYUD-v2 setting of the CCR
-paper: 1/4 of 480x640 (120x160 features), 3 tasks, 256 channels, batch 4,
+pixel index in every implementation). Defaults are the NYUD-v2 setting of the
+CCR paper: 1/4 of 480x640 (120x160 features), 3 tasks, 256 channels, batch 4,
 gamma 0.01 (192 anchors per image), k 128, 16 negatives; each target task
 uses one source task (contrastive task-pair selection).
 

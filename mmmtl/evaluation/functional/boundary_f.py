@@ -71,7 +71,6 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-
 from .boundary_kernels import thin_fast
 from .boundary_matching import (IncrementalMatcher, disk_offsets,
                                 maximum_matching_size, neighbour_graph)
