@@ -60,8 +60,12 @@ def main() -> None:
                    show_dir=osp.abspath(args.show_dir))
         hooks['visualization'] = vis
     if args.out:
-        cfg.setdefault('custom_hooks', []).append(
-            dict(type='DumpPredictionsHook', out_dir=osp.abspath(args.out)))
+        # Assign the list back: `cfg.setdefault(...)` returns a converted
+        # copy when the config has no custom_hooks, so appending to it
+        # would silently drop the hook.
+        cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [
+            dict(type='DumpPredictionsHook', out_dir=osp.abspath(args.out))
+        ]
     check_task_consistency(cfg)
     setup_runtime(cfg)
     runner = Runner.from_cfg(cfg)
