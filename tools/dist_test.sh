@@ -7,9 +7,12 @@ NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+# The interpreter: $PYTHON, else the activated environment, else the
+# repository's .venv, else python3 (see tools/python_env.sh).
+source "$(dirname "$0")/python_env.sh"
 
-PYTHONPATH="$(dirname $0)/..":$PYTHONPATH \
-python -m torch.distributed.run \
+PYTHONPATH="$(dirname "$0")/..":${PYTHONPATH:-} \
+"$PYTHON" -m torch.distributed.run \
     --nnodes=$NNODES \
     --node_rank=$NODE_RANK \
     --master_addr=$MASTER_ADDR \
@@ -18,4 +21,4 @@ python -m torch.distributed.run \
     $(dirname "$0")/test.py \
     $CONFIG \
     $CHECKPOINT \
-    --launcher pytorch ${@:4}
+    --launcher pytorch "${@:4}"

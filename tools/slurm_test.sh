@@ -27,6 +27,7 @@ else
     TASKS_PER_NODE=${TASKS_PER_NODE:-1}
 fi
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
+source "$REPO/tools/python_env.sh"
 
 PYTHONPATH="$REPO":${PYTHONPATH:-} \
 srun -p "$PARTITION" \
@@ -37,5 +38,5 @@ srun -p "$PARTITION" \
     --cpus-per-task="$CPUS_PER_TASK" \
     --kill-on-bad-exit=1 \
     $SRUN_ARGS \
-    python -u "$REPO/tools/test.py" "$CONFIG" "$CHECKPOINT" \
+    "$PYTHON" -u "$REPO/tools/test.py" "$CONFIG" "$CHECKPOINT" \
     --launcher slurm "$@"

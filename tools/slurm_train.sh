@@ -33,6 +33,7 @@ else
     TASKS_PER_NODE=${TASKS_PER_NODE:-1}
 fi
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
+source "$REPO/tools/python_env.sh"
 
 PYTHONPATH="$REPO":${PYTHONPATH:-} \
 srun -p "$PARTITION" \
@@ -43,5 +44,5 @@ srun -p "$PARTITION" \
     --cpus-per-task="$CPUS_PER_TASK" \
     --kill-on-bad-exit=1 \
     $SRUN_ARGS \
-    python -u "$REPO/tools/train.py" "$CONFIG" "${WORK_DIR_ARGS[@]}" \
+    "$PYTHON" -u "$REPO/tools/train.py" "$CONFIG" "${WORK_DIR_ARGS[@]}" \
     --launcher slurm "$@"
