@@ -49,6 +49,9 @@ class SyntheticMultiTaskDataset(BaseMultiTaskDataset):
         split (str): ``'train'`` or ``'val'`` (``splits/<split>.txt``).
         generate_if_missing (bool): Generate the dataset when ``data_root``
             does not exist yet (logged). Existing data is never overwritten.
+            Off by default, so that a mistyped ``data_root`` raises an error
+            naming the path instead of silently generating a new dataset
+            there; the ``make demo`` config turns it on.
         generator_cfg (dict, optional): Keyword arguments of
             :func:`~mmmtl.datasets.synthetic_generator.
             generate_synthetic_dataset` (``num_train``, ``num_val``,
@@ -76,12 +79,15 @@ class SyntheticMultiTaskDataset(BaseMultiTaskDataset):
     def __init__(self,
                  data_root: str,
                  split: str = 'train',
-                 generate_if_missing: bool = True,
+                 generate_if_missing: bool = False,
                  generator_cfg: Optional[dict] = None,
                  **kwargs):
         self._set_split(split)
         if generate_if_missing:
             ensure_synthetic_dataset(data_root, generator_cfg or {})
+        elif not osp.exists(data_root):
+            raise FileNotFoundError(missing_root_message(data_root,
+                                                         generator_cfg))
         super().__init__(data_root=data_root, **kwargs)
 
     def read_split(self) -> List[str]:
@@ -107,6 +113,25 @@ class SyntheticMultiTaskDataset(BaseMultiTaskDataset):
         return dict(
             img_path=osp.join(self.data_root, 'images', f'{sample_id}.png'),
             ann_info=ann_info)
+
+
+def missing_root_message(data_root: str,
+                         generator_cfg: Optional[dict] = None) -> str:
+    """What to do when the synthetic ``data_root`` does not exist."""
+    sizes = ''
+    cfg = generator_cfg or {}
+    for key, flag in (('num_train', '--num-train'), ('num_val', '--num-val'),
+                      ('height', '--height'), ('width', '--width'),
+                      ('seed', '--seed')):
+        if key in cfg:
+            sizes += f' {flag} {cfg[key]}'
+    return (f'synthetic dataset not found: data_root {data_root!r} does not '
+            f'exist (absolute path {osp.abspath(data_root)}). Check the path '
+            f'for a typo, or generate the dataset there with\n'
+            f'    python tools/misc/generate_synthetic.py --out {data_root}'
+            f'{sizes}\n(`make demo` generates data/synthetic), or set '
+            f'generate_if_missing=True in the dataset config to generate it '
+            f'on first use.')
 
 
 def ensure_synthetic_dataset(data_root: str, generator_cfg: dict) -> None:

@@ -86,3 +86,41 @@ def test_dataloader_and_preprocessor_batches(tiny_synthetic_root):
             # crops are 48 high, padded to 64: the padding is ignored
             assert gt[:, 48:, :].eq(spec.pad_value).all()
             assert not gt[:, :48, :].eq(spec.pad_value).all()
+
+
+def test_missing_root_is_an_error_unless_generation_is_asked(tmp_path):
+    typo = str(tmp_path / 'data' / 'synthtic')
+    with pytest.raises(FileNotFoundError) as error:
+        build(typo, generator_cfg=dict(num_train=3, num_val=2))
+    message = str(error.value)
+    assert repr(typo) in message
+    assert (f'tools/misc/generate_synthetic.py --out {typo} --num-train 3 '
+            '--num-val 2') in message
+    assert 'generate_if_missing=True' in message
+    assert not osp.exists(typo)  # nothing generated at the mistyped path
+    # With the flag (the demo config's setting) it is generated once.
+    tiny = dict(num_train=2, num_val=1, height=32, width=40, num_workers=1)
+    dataset = build(typo, generate_if_missing=True, generator_cfg=tiny)
+    assert len(dataset) == 2
+    assert osp.isfile(osp.join(typo, 'meta.json'))
+
+
+def test_only_the_demo_config_generates_data():
+    """Every synthetic config but `make demo`'s errors on a missing root."""
+    import glob
+
+    from mmengine.config import Config
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    demo = 'hps_resnet18_500it_synthetic-128x160.py'
+    seen = 0
+    for path in sorted(glob.glob(osp.join(repo, 'configs', '*', '*.py'))):
+        cfg = Config.fromfile(path)
+        for split in ('train', 'val', 'test'):
+            dataset = cfg.get(f'{split}_dataloader', {}).get('dataset', {})
+            if dataset.get('type') != 'SyntheticMultiTaskDataset':
+                continue
+            seen += 1
+            expected = osp.basename(path) == demo
+            assert dataset.get('generate_if_missing', False) is expected, \
+                f'{path} {split}_dataloader'
+    assert seen > 30

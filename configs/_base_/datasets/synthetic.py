@@ -1,4 +1,7 @@
-# The embedded synthetic multi-task dataset (generated on first use).
+# The embedded synthetic multi-task dataset. Generate it with
+#   python tools/misc/generate_synthetic.py --out data/synthetic
+# (`make demo` does); a missing data_root is an error unless the dataset sets
+# generate_if_missing=True (only the demo config does).
 dataset_type = 'SyntheticMultiTaskDataset'
 data_root = 'data/synthetic'
 tasks = ['semseg', 'depth', 'normals', 'edge', 'saliency']
