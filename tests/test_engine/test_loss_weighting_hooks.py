@@ -124,11 +124,12 @@ def test_lps_hook_warmup_then_paper_weights():
                 math.log(62.5 / 38)]
     assert as_list(seen[2]) == pytest.approx(expected)
     assert flat(hook.history) == pytest.approx(flat(EPOCHS[:3]))
-    # logged once initially and once per update, one scalar per task
+    # the window means are logged once per update; the weights are not
+    # (the segmentor logs the weight it applies as `weight.<task>`)
     steps = [s for s, _ in runner.visualizer.records]
-    assert steps == [0, 2, 4, 6]
+    assert steps == [2, 4, 6]
     last = runner.visualizer.records[-1][1]
-    assert last['task_weight/depth'] == pytest.approx(math.log(115 / 38))
+    assert set(last) == {f'task_loss/{t}' for t in TASKS}
     assert last['task_loss/normals'] == pytest.approx(2.0)
 
 
@@ -261,9 +262,8 @@ def test_uncertainty_weighting_hand_values():
     assert isinstance(hook, UncertaintyWeightingHook)
     runner = fake_runner(model)
     hook.before_train(runner)
-    first = runner.visualizer.records[0][1]
-    assert first['task_weight/semseg'] == pytest.approx(1.0)
-    assert first['task_weight/depth'] == pytest.approx(0.5)
+    assert hook.logged_weights(runner) == pytest.approx(
+        {'semseg': 1.0, 'depth': 0.5})
     assert model.task_weights == {'semseg': 1.0, 'depth': 1.0}
     # the model optimises exp(-s) L + s: d/ds = 1 - exp(-s) L
     model.train()
@@ -272,12 +272,14 @@ def test_uncertainty_weighting_hand_values():
     name = model.decode_head.losses['depth'].loss_name
     raw = losses['depth.unweighted']
     torch.testing.assert_close(losses[f'depth.{name}'].detach(), 0.5 * raw)
+    # the effective weight is what the segmentor logs
+    assert losses['weight.depth'].item() == pytest.approx(0.5)
     sum(v for k, v in losses.items() if 'loss' in k).backward()
     assert model.log_variances['depth'].grad.item() == pytest.approx(
         1 - 0.5 * raw.item(), rel=1e-5)
     run_epochs(hook, runner, [[1.0, 2.0]], tasks=tasks)
-    assert runner.visualizer.records[-1][1]['task_weight/depth'] == \
-        pytest.approx(0.5)
+    assert runner.visualizer.records[-1][1] == pytest.approx(
+        {'task_loss/semseg': 1.0, 'task_loss/depth': 2.0})
     with pytest.raises(ValueError, match='uncertainty_weighting=True'):
         UncertaintyWeightingHook().before_train(fake_runner())
 
@@ -434,6 +436,7 @@ def test_short_mtcp_lps_run_logs_weights(tiny_synthetic_root, tmp_path):
     cfg.custom_hooks = [dict(type='LPSHook', by_epoch=False, interval=2,
                              history_len=1)]
     cfg.default_hooks.logger.interval = 1
+    cfg.log_processor = dict(by_epoch=False, window_size=1)
     cfg.default_hooks.checkpoint.interval = 100
     cfg.log_level = 'WARNING'
     cfg.val_dataloader = cfg.val_cfg = cfg.val_evaluator = None
@@ -441,25 +444,28 @@ def test_short_mtcp_lps_run_logs_weights(tiny_synthetic_root, tmp_path):
     runner = Runner.from_cfg(cfg)
     runner.train()
     tasks = list(cfg.model.decode_head.tasks)
-    # the hook logged one scalar per task at every update
     files = [osp.join(d, f) for d, _, fs in os.walk(tmp_path) for f in fs
              if f == 'scalars.json']
     assert files
     with open(files[0]) as f:
         records = [json.loads(line) for line in f]
-    weight_records = [r for r in records if 'task_weight/semseg' in r]
-    assert [r['step'] for r in weight_records] == [0, 2, 4, 6]
-    assert all(f'task_weight/{t}' in weight_records[-1] for t in tasks)
-    assert weight_records[0]['task_weight/depth'] == pytest.approx(LOG2)
-    final = {t: weight_records[-1][f'task_weight/{t}'] for t in tasks}
-    model_weights = runner.model.task_weights
-    assert final == pytest.approx(model_weights)
-    assert any(abs(w - LOG2) > 1e-6 for w in final.values())
-    # the segmentor logs the weight it applied at every iteration
-    applied = runner.message_hub.get_scalar('train/weight.depth').data[0]
-    assert len(applied) == 6 and applied[-1] == pytest.approx(
-        weight_records[-2]['task_weight/depth'])
-    # ... and the log-analysis tool draws them as one curve per task
+    # one key family for task weights: the segmentor's `weight.<task>`,
+    # the weight applied at each iteration (hooks add no other name)
+    assert not [k for r in records for k in r if k.startswith('task_w')]
+    train = [r for r in records if 'weight.semseg' in r]
+    assert [r['step'] for r in train] == [1, 2, 3, 4, 5, 6]
+    applied = {t: [r[f'weight.{t}'] for r in train] for t in tasks}
+    for t in tasks:
+        # equal weights until the first update (after iteration 2), then
+        # constant within each 2-iteration window
+        assert applied[t][:2] == pytest.approx([LOG2, LOG2])
+        assert applied[t][2] == pytest.approx(applied[t][3])
+        assert applied[t][4] == pytest.approx(applied[t][5])
+    assert any(abs(applied[t][4] - LOG2) > 1e-6 for t in tasks)
+    # the hook logs the window means it used at every update
+    window = [r for r in records if 'task_loss/semseg' in r]
+    assert [r['step'] for r in window] == [2, 4, 6]
+    # ... and the log-analysis tool draws the weights, one curve per task
     import importlib.util
     spec = importlib.util.spec_from_file_location(
         'analyze_logs', osp.join(repo, 'tools/analysis_tools/analyze_logs.py'))
@@ -467,6 +473,6 @@ def test_short_mtcp_lps_run_logs_weights(tiny_synthetic_root, tmp_path):
     spec.loader.exec_module(analyze_logs)
     series = analyze_logs.load_json_log(files[0])
     out = str(tmp_path / 'task_weights.png')
-    assert analyze_logs.plot_curves([series], ['task_weight/*'],
+    assert analyze_logs.plot_curves([series], ['weight.*'],
                                     out) == len(tasks)
     assert osp.getsize(out) > 0

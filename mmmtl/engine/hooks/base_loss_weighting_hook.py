@@ -37,10 +37,12 @@ class BaseLossWeightingHook(Hook, metaclass=ABCMeta):
     3. at the end of each window appends the window means to ``history``,
        calls :meth:`compute_weights` and writes the result to
        ``model.task_weights`` (unwrapping DDP), identically on every rank;
-    4. logs the weights (one scalar per task, ``task_weight/<task>``, and the
-       window means ``task_loss/<task>``) to the visualizer backends and a
-       log line, so they can be plotted (``tools/analysis_tools/
-       analyze_logs.py WORK_DIR --keys 'task_weight/*'``);
+    4. logs a line with the new weights, and the window means
+       (``task_loss/<task>``) to the visualizer backends. The weights
+       themselves are logged by the segmentor, which logs the weight it
+       applies every iteration as ``weight.<task>`` with or without a hook
+       (plot with ``tools/analysis_tools/analyze_logs.py WORK_DIR --keys
+       'weight.*'``): one key per task weight;
     5. stores its state (history, partial window, weights) in
        ``checkpoint['meta']['loss_weighting'][<class name>]`` and restores
        it on resume, so a resumed run continues exactly.
@@ -210,13 +212,13 @@ class BaseLossWeightingHook(Hook, metaclass=ABCMeta):
 
     def _log(self, runner, step: int, initial: bool = False) -> None:
         weights = self.logged_weights(runner)
-        scalars = {f'task_weight/{t}': w for t, w in weights.items()}
-        if self.history and not initial:
-            scalars.update({f'task_loss/{t}': v
-                            for t, v in zip(self.tasks, self.history[-1])})
+        # The weights are scalars `weight.<task>` of the segmentor already.
         visualizer = getattr(runner, 'visualizer', None)
-        if visualizer is not None:
-            visualizer.add_scalars(scalars, step=step)
+        if visualizer is not None and self.history and not initial:
+            visualizer.add_scalars(
+                {f'task_loss/{t}': v
+                 for t, v in zip(self.tasks, self.history[-1])},
+                step=step)
         text = ', '.join(f'{t}={w:.4f}' for t, w in weights.items())
         what = 'initial weights' if initial else \
             f'update {self.num_updates} (iter {step})'

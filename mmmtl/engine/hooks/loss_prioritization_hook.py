@@ -123,7 +123,7 @@ class LPSHook(BaseLossWeightingHook):
     ``'log_weight'``).
 
     Weights are recomputed identically on every rank (the window sums are
-    all-reduced) and logged as ``task_weight/<task>``. Note that
+    all-reduced); the segmentor logs them as ``weight.<task>``. Note that
     ``MultiTaskEncoderDecoder`` applies a task's weight to all its losses,
     deep-supervision ones included (Eq. 7 leaves the intermediate losses
     unweighted).

@@ -20,10 +20,11 @@ class UncertaintyWeightingHook(BaseLossWeightingHook):
 
     * fails early, with a clear message, if the model has no log-variances;
     * keeps ``model.task_weights`` (the static factors ``w_t``) unchanged;
-    * logs the effective weights ``w_t * exp(-s_t)`` as
-      ``task_weight/<task>`` at the end of every window (with the window
-      means of the unweighted losses), so an uncertainty-weighted run plots
-      like an LPS or DWA run.
+    * logs the effective weights ``w_t * exp(-s_t)`` in a log line at the
+      end of every window (with the window means of the unweighted losses
+      as ``task_loss/<task>``); the segmentor logs the same effective
+      weights every iteration as ``weight.<task>``, so an
+      uncertainty-weighted run plots like an LPS or DWA run.
 
     The log-variances are model parameters, hence already in checkpoints.
 
