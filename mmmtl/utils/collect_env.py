@@ -1,24 +1,47 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
 """Environment report, as MMSegmentation's ``collect_env``."""
-from typing import Dict
+from collections import OrderedDict
 
-from mmengine.logging import MMLogger
 from mmengine.utils import get_git_hash
 from mmengine.utils.dl_utils import collect_env as collect_base_env
 
 import mmmtl
 
+#: Multi-line values shown by their first line only when printed.
+LONG_VALUES = ('PyTorch compiling details', )
 
-def collect_env() -> Dict[str, str]:
+
+class EnvReport(OrderedDict):
+    """A ``dict`` of name -> version that prints as ``name: value`` lines.
+
+    ``print(collect_env())`` gives one readable line per entry; the
+    multi-kilobyte PyTorch build description is cut to its first line
+    (the dict keeps it whole).
+    """
+
+    def __str__(self) -> str:
+        lines = []
+        for name, value in self.items():
+            text = str(value).strip()
+            if name in LONG_VALUES and '\n' in text:
+                first = text.splitlines()[0].strip()
+                text = (f'{first} ... ({len(text.splitlines()) - 1} more '
+                        f"lines in collect_env()['{name}'])")
+            lines.append(f'{name}: {text}')
+        return '\n'.join(lines)
+
+
+def collect_env() -> EnvReport:
     """Versions of the platform, PyTorch, OpenMMLab packages and mmmtl.
 
     Returns:
-        dict[str, str]: Name -> version/description.
+        EnvReport: Name -> version/description (a dict; ``str()`` of it is
+        one ``name: value`` line per entry).
     """
     import mmcv
     import mmengine
     import mmseg
-    env_info = collect_base_env()
+    env_info = EnvReport(collect_base_env())
     env_info['MMEngine'] = mmengine.__version__
     env_info['MMCV'] = mmcv.__version__
     env_info['MMSegmentation'] = mmseg.__version__
@@ -32,6 +55,4 @@ def collect_env() -> Dict[str, str]:
 
 
 if __name__ == '__main__':
-    logger = MMLogger.get_instance('mmmtl')
-    for name, value in collect_env().items():
-        logger.info(f'{name}: {value}')
+    print(collect_env())  # noqa: T201

@@ -209,6 +209,13 @@ def test_benchmark_and_print_config(trained, tmp_path, capsys):
     assert summary['fps_mean'] > 0 and summary['num_iters'] == 2
     with open(out) as f:
         assert json.load(f)['fps_runs'] == summary['fps_runs']
+    # one run: no meaningless "std 0.00", but how to get a spread
+    text = capsys.readouterr().out
+    assert 'std' not in text and 'one run, --repeat N' in text
+    summary = benchmark.main([cfg_path, '--num-iters', '1', '--num-warmup',
+                              '0', '--device', 'cpu', '--repeat', '2'])
+    assert len(summary['fps_runs']) == 2
+    assert 'mean +- std' in capsys.readouterr().out
     print_config = load_tool('print_config')
     saved = str(tmp_path / 'full.py')
     print_config.main([cfg_path, '--cfg-options', 'model.test_cfg.flip=True',

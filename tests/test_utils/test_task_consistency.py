@@ -52,3 +52,17 @@ def test_collect_env_reports_the_stack():
     env = collect_env()
     for key in ('PyTorch', 'MMEngine', 'MMCV', 'MMSegmentation', 'mmmtl'):
         assert key in env, key
+
+
+def test_collect_env_prints_one_line_per_entry():
+    env = collect_env()
+    text = str(env)
+    lines = text.splitlines()
+    assert len(lines) == len(env)
+    assert f"MMSegmentation: {env['MMSegmentation']}" in lines
+    assert not text.startswith(('{', 'EnvReport', 'OrderedDict'))
+    details = env.get('PyTorch compiling details', '')
+    if '\n' in details.strip():
+        assert len(text) < len(details)
+        assert "more lines in collect_env()['PyTorch compiling details']" \
+            in text

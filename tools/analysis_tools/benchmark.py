@@ -28,6 +28,14 @@ from mmengine.utils import ProgressBar
 from mmmtl.structures import MultiTaskDataSample
 
 
+def spread(summary: dict) -> str:
+    """``'mean +- std over N runs, '`` or, for one run, how to get it."""
+    runs = summary['fps_runs']
+    if len(runs) == 1:
+        return 'one run, --repeat N for the spread over N runs; '
+    return f'mean +- std {summary["fps_std"]:.2f} over {len(runs)} runs, '
+
+
 def random_batch(batch_size: int, shape: Sequence[int],
                  seed: int = 0) -> dict:
     """A test batch of random uint8 images with image metainfo."""
@@ -141,8 +149,8 @@ def main(argv=None) -> dict:
     message = (f'\n{osp.basename(args.config)} on '
                f'{summary["device_name"]} ({summary["threads"]} threads), '
                f'batch {args.batch_size}, {shape[0]}x{shape[1]}: '
-               f'{summary["fps_mean"]:.2f} images/s (std '
-               f'{summary["fps_std"]:.2f} over {args.repeat} run(s), '
+               f'{summary["fps_mean"]:.2f} images/s ({spread(summary)}'
+               f'{args.num_iters} timed iterations per run, '
                f'{args.num_warmup} warm-up iterations excluded)')
     print(message)  # noqa: T201
     if args.out:
