@@ -2,7 +2,7 @@
 """MMEngine-style inferencer: images in, per-task predictions and files out."""
 import os
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Union
+from typing import Callable, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch.nn as nn
@@ -10,6 +10,7 @@ from mmcv.transforms import Compose
 from mmengine.config import Config, ConfigDict
 from mmengine.infer.infer import BaseInferencer
 from mmengine.logging import MMLogger
+from mmengine.registry import FUNCTIONS
 from mmengine.visualization import Visualizer
 from mmseg.registry import VISUALIZERS
 
@@ -97,6 +98,28 @@ class MultiTaskInferencer(BaseInferencer):
     def _init_pipeline(self, cfg: Config) -> Compose:
         """Test pipeline without annotation loading."""
         return build_inference_pipeline(cfg)
+
+    def _init_collate(self, cfg: Config) -> Callable:
+        """The test dataloader's ``collate_fn`` (``pseudo_collate`` unless
+        the config names another).
+
+        MMEngine's ``BaseInferencer`` looks it up in the ``FUNCTIONS``
+        registry of the inferencer's scope; MMSegmentation has no such
+        registry, so every inference warned 'Failed to search registry with
+        scope "mmseg"' before falling back to MMEngine's. Collate functions
+        are registered in MMEngine's registry: look there directly.
+        """
+        loader = cfg.get('test_dataloader') or {}
+        collate = loader.get('collate_fn') or dict(type='pseudo_collate')
+        name = collate.get('type') if isinstance(collate, dict) else collate
+        if callable(name):
+            return name
+        function = FUNCTIONS.get(name)
+        if function is None:
+            raise KeyError(f'test_dataloader.collate_fn: {name!r} is not a '
+                           'function registered in MMEngine\'s FUNCTIONS '
+                           'registry (e.g. pseudo_collate, default_collate)')
+        return function
 
     def _init_visualizer(self, cfg: Config) -> Optional[Visualizer]:
         """A :class:`MultiTaskVisualizer` without storage backends (panels

@@ -175,3 +175,38 @@ def test_bad_inputs(tiny_files, tmp_path):
                                      show_progress=False)
     with pytest.raises(FileNotFoundError, match='no image file'):
         inferencer(str(empty))
+
+
+def test_inferencer_builds_without_registry_warnings(tiny_files):
+    """MMSegmentation has no FUNCTIONS registry: the collate function is
+    looked up in MMEngine's, so no 'Failed to search registry with scope
+    "mmseg"' warning is logged."""
+    import logging
+
+    from mmengine.dataset import pseudo_collate
+    from mmengine.logging import MMLogger
+    cfg_path, ckpt, _, _ = tiny_files
+    records = []
+
+    class Collect(logging.Handler):
+
+        def emit(self, record):
+            records.append(record.getMessage())
+
+    logger = MMLogger.get_current_instance()
+    handler = Collect(level=logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        inferencer = MultiTaskInferencer(cfg_path, ckpt, device='cpu',
+                                         show_progress=False)
+    finally:
+        logger.removeHandler(handler)
+    assert inferencer.collate_fn is pseudo_collate
+    assert not [r for r in records if 'Failed to search registry' in r]
+    cfg = Config.fromfile(cfg_path)
+    cfg.test_dataloader.collate_fn = dict(type='default_collate')
+    from mmengine.dataset import default_collate
+    assert inferencer._init_collate(cfg) is default_collate
+    cfg.test_dataloader.collate_fn = dict(type='no_such_collate')
+    with pytest.raises(KeyError, match='no_such_collate'):
+        inferencer._init_collate(cfg)
