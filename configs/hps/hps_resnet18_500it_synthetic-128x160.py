@@ -6,11 +6,6 @@ _base_ = [
     '../_base_/default_runtime.py', '../_base_/schedules/schedule_500it.py'
 ]
 tasks = ['semseg', 'depth', 'normals', 'edge', 'saliency']
-# The demo generates the synthetic dataset on first use. Only this config
-# does: in every other config a missing data_root is an error naming it.
-train_dataloader = dict(dataset=dict(generate_if_missing=True))
-val_dataloader = dict(dataset=dict(generate_if_missing=True))
-test_dataloader = val_dataloader
 # Single-task references of delta_m: the primary metric of each
 # configs/single_task/stl-<task>_resnet18_500it_synthetic-128x160.py run,
 # trained here with tools/train.py on 2026-11-23 (2 CPU cores, seed 0,

@@ -51,7 +51,7 @@ class SyntheticMultiTaskDataset(BaseMultiTaskDataset):
             does not exist yet (logged). Existing data is never overwritten.
             Off by default, so that a mistyped ``data_root`` raises an error
             naming the path instead of silently generating a new dataset
-            there; the ``make demo`` config turns it on.
+            there (``make demo`` generates ``data/synthetic`` itself).
         generator_cfg (dict, optional): Keyword arguments of
             :func:`~mmmtl.datasets.synthetic_generator.
             generate_synthetic_dataset` (``num_train``, ``num_val``,

@@ -27,31 +27,36 @@ def load_test_tool():
 
 @pytest.fixture(scope='module')
 def checkpoint(tiny_synthetic_root, tmp_path_factory):
-    """(config without custom_hooks, checkpoint) of a 1-iteration run."""
+    """(work dir with tiny.py and tiny_hooks.py, checkpoint) of a
+    1-iteration run."""
     work_dir = str(tmp_path_factory.mktemp('test_tool_run'))
     cfg = tiny_cfg(tiny_synthetic_root, work_dir)
     cfg.train_cfg.update(max_iters=1, val_interval=1000)
     cfg.default_hooks.checkpoint.interval = 1
     cfg.pop('custom_hooks', None)
+    # configs with and without custom_hooks (before setup_runtime adds
+    # its training hooks)
+    cfg.dump(osp.join(work_dir, 'tiny.py'))
+    hooked = cfg.copy()
+    hooked.custom_hooks = [dict(type='ProgressBarHook')]
+    hooked.dump(osp.join(work_dir, 'tiny_hooks.py'))
     setup_runtime(cfg)
     Runner.from_cfg(cfg).train()
-    cfg_path = osp.join(work_dir, 'tiny.py')
-    cfg.dump(cfg_path)
-    return cfg_path, osp.join(work_dir, 'iter_1.pth')
+    return work_dir, osp.join(work_dir, 'iter_1.pth')
 
 
 @pytest.mark.parametrize('custom_hooks', [None, 'progress_bar'])
 def test_out_writes_every_task(checkpoint, tiny_synthetic_root, tmp_path,
                                monkeypatch, custom_hooks):
-    cfg_path, ckpt = checkpoint
-    assert 'custom_hooks' not in open(cfg_path).read()
+    work_dir, ckpt = checkpoint
+    cfg_path = osp.join(work_dir,
+                        'tiny_hooks.py' if custom_hooks else 'tiny.py')
+    assert ('custom_hooks' in open(cfg_path).read()) == bool(custom_hooks)
     out = tmp_path / 'preds'
-    argv = ['test.py', cfg_path, ckpt, '--out', str(out),
-            '--work-dir', str(tmp_path / 'work')]
-    if custom_hooks:
-        argv += ['--cfg-options',
-                 "custom_hooks=[dict(type='ProgressBarHook')]"]
-    monkeypatch.setattr(sys, 'argv', argv)
+    monkeypatch.setattr(sys, 'argv', [
+        'test.py', cfg_path, ckpt, '--out', str(out), '--work-dir',
+        str(tmp_path / 'work')
+    ])
     load_test_tool().main()
     with open(osp.join(tiny_synthetic_root, 'splits', 'val.txt')) as f:
         stems = sorted(line.strip() for line in f if line.strip())

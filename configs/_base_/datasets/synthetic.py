@@ -1,7 +1,7 @@
 # The embedded synthetic multi-task dataset. Generate it with
 #   python tools/misc/generate_synthetic.py --out data/synthetic
-# (`make demo` does); a missing data_root is an error unless the dataset sets
-# generate_if_missing=True (only the demo config does).
+# (`make demo` generates it when it is missing); a missing data_root is an
+# error naming the path, unless the dataset sets generate_if_missing=True.
 dataset_type = 'SyntheticMultiTaskDataset'
 data_root = 'data/synthetic'
 tasks = ['semseg', 'depth', 'normals', 'edge', 'saliency']
