@@ -135,7 +135,21 @@ class DemoRunner(Runner):
         for handler in logger.handlers:
             if not isinstance(handler, logging.FileHandler):
                 handler.setLevel(logging.WARNING)
+                handler.addFilter(hide_internal_deprecations)
         return logger
+
+
+#: MMEngine 0.10 warns about its own deprecated file clients whenever its
+#: CheckpointHook starts, whatever the config says; nothing a user can act on.
+INTERNAL_DEPRECATIONS = ('"FileClient" will be deprecated',
+                         '"HardDiskBackend" is the alias of "LocalBackend"')
+
+
+def hide_internal_deprecations(record: logging.LogRecord) -> bool:
+    """Console filter: drop MMEngine's internal deprecation warnings (they
+    stay in the log file)."""
+    message = record.getMessage()
+    return not any(text in message for text in INTERNAL_DEPRECATIONS)
 
 
 def shown_path(path: str) -> str:
