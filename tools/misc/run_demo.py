@@ -2,11 +2,11 @@
 """The CPU demo behind ``make demo``.
 
 Trains the default multi-task config on the synthetic dataset (generated
-first if it is missing), evaluates it
-on the validation split, writes a panel (image, ground truth and prediction
-of every task) for the first validation images and prints a table of per-task metrics next to a trivial predictor (the
-majority class / mean depth / mean normal / positive rate of the training
-set), plus ``mtl/delta_m`` against the single-task references of the config.
+first if it is missing), evaluates it on the validation split, writes a
+panel (image, ground truth and prediction of every task) for the first
+validation images and prints a table of per-task metrics next to a trivial
+predictor (the majority class / mean depth / mean normal / positive rate of
+the training set), plus ``mtl/delta_m`` against the single-task references of the config.
 
 The console shows a short header, a progress bar with the speed and the time
 left, the results and the next commands to try; MMEngine's full log (config,
