@@ -34,6 +34,8 @@ def checkpoint(tiny_synthetic_root, tmp_path_factory):
     cfg.train_cfg.update(max_iters=1, val_interval=1000)
     cfg.default_hooks.checkpoint.interval = 1
     cfg.pop('custom_hooks', None)
+    # its own visualizer instance (MMEngine keeps instances by name)
+    cfg.visualizer.name = 'test_tool_vis'
     # configs with and without custom_hooks (before setup_runtime adds
     # its training hooks)
     cfg.dump(osp.join(work_dir, 'tiny.py'))
