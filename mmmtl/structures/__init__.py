@@ -5,5 +5,6 @@ from .tasks import (BINARY, CONTINUOUS, DISCRETE, TASKS, LabelEncoding,
 
 __all__ = [
     'MultiTaskDataSample', 'TASKS', 'TaskSpec', 'MetricSpec', 'LabelEncoding',
-    'get_task', 'check_tasks', 'task_of_results_key', 'DISCRETE', 'CONTINUOUS', 'BINARY'
+    'get_task', 'check_tasks', 'task_of_results_key', 'DISCRETE',
+    'CONTINUOUS', 'BINARY'
 ]

@@ -23,7 +23,8 @@ def hps(tmp_path_factory):
 
 def test_checkpoint_of_another_model_is_refused(hps, tmp_path):
     cfg_path, state = hps
-    other = MODELS.build(tiny_model_cfg(tasks=('semseg', 'depth'))).state_dict()
+    two_tasks = tiny_model_cfg(tasks=('semseg', 'depth'))
+    other = MODELS.build(two_tasks).state_dict()
     other['decode_head.extra.weight'] = torch.zeros(1)
     path = str(tmp_path / 'other.pth')
     torch.save({'state_dict': other}, path)

@@ -16,9 +16,9 @@ from .visualization_hook import MultiTaskVisualizationHook
 
 __all__ = [
     'BaseLossWeightingHook', 'BroadcastBuffersHook', 'DumpPredictionsHook',
-    'DWAHook',
-    'EqualWeightingHook', 'FaultInjectionHook', 'LPSHook',
-    'LossSpikeError', 'step_was_skipped', 'NonFiniteLossError', 'NonFiniteLossHook', 'ProgressBarHook',
-    'RankConsistencyHook', 'SafeCheckpointHook', 'UncertaintyWeightingHook',
-    'MultiTaskVisualizationHook'
+    'DWAHook', 'EqualWeightingHook', 'FaultInjectionHook', 'LPSHook',
+    'LossSpikeError', 'NonFiniteLossError', 'NonFiniteLossHook',
+    'ProgressBarHook', 'RankConsistencyHook', 'SafeCheckpointHook',
+    'UncertaintyWeightingHook', 'MultiTaskVisualizationHook',
+    'step_was_skipped'
 ]
