@@ -45,7 +45,8 @@ MISTAKES = {
              r"edge annotation \(uint8, values \[0, 255\]\) does not match "
              r"the declared encoding 'binary' \(\{0, 1\}: 1 positive\): "
              r"values \[0, 255\] seen, \[255\] outside \{0, 1\}; the file "
-             r"fits encoding \['binary_255', 'grey'"),
+             r"fits encoding \['binary_255', 'grey', 'binary_ignore'\]: .*"
+             r"label_encodings=dict\(edge='binary_255'\)"),
     # saliency as {0, 1}: it would decode as all negative
     'saliency': (lambda a: (a > 0).astype(np.uint8),
                  r"saliency annotation \(uint8, values \[0, 1\]\) does not "

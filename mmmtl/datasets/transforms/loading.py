@@ -13,7 +13,9 @@ A dataset describes each sample's annotations in ``results['ann_info']``::
 :class:`LoadMultiTaskAnnotations` reads each file with the reader chosen by
 its extension (``.png``/``.jpg`` through OpenCV, keeping 16-bit values;
 ``.npy``; ``.mat`` through SciPy) and then applies the *decoding* options of
-the entry, documented in :func:`decode_annotation`. Every map is then checked
+the entry, documented in :func:`decode_annotation` (the raw array must fit
+the task encoding the dataset declares, see
+:class:`~mmmtl.structures.LabelEncoding`). Every map is then checked
 (size, value range, finiteness) and stored under the task's ``results_key``
 (see :mod:`mmmtl.structures.tasks`), which is appended to
 ``results['seg_fields']`` so geometric transforms move it.
@@ -260,8 +262,9 @@ def check_encoding(raw: np.ndarray, spec: TaskSpec, encoding: LabelEncoding,
                if name != encoding.name and
                encoding_problem(raw, other) is None]
     hint = (f'; the file fits encoding {fitting}: if that is how this '
-            f"dataset stores {spec.name}, declare encoding='{fitting[0]}' "
-            "in the dataset's annotation options" if fitting else '')
+            f'dataset stores {spec.name}, declare it on the dataset config, '
+            f"e.g. label_encodings=dict({spec.name}='{fitting[0]}')"
+            if fitting else '')
     raise AnnotationError(
         f'{path}: {spec.name} annotation ({raw.dtype.name}, values '
         f'{distinct_values(raw)}) does not match the declared encoding '
