@@ -8,6 +8,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from mmmtl.utils import check_task_consistency, setup_runtime
+from mmmtl.utils.checkpoint_safety import (format_load_report,
+                                           load_runner_checkpoint)
 
 
 def parse_args() -> argparse.Namespace:
@@ -23,6 +25,12 @@ def parse_args() -> argparse.Namespace:
         'edge/saliency PNG)')
     parser.add_argument(
         '--show-dir', help='folder to write a visual panel per test image')
+    parser.add_argument(
+        '--non-strict',
+        action='store_true',
+        help='load a checkpoint whose keys differ from the model (a '
+        'deliberate partial load): print the keys that were not loaded '
+        'instead of stopping')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -51,7 +59,7 @@ def main() -> None:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
-    cfg.load_from = args.checkpoint
+    cfg.load_from = None  # loaded below, strictly unless --non-strict
     if args.show_dir:
         hooks = cfg.setdefault('default_hooks', {})
         vis = hooks.get('visualization') or dict(
@@ -69,6 +77,11 @@ def main() -> None:
     check_task_consistency(cfg)
     setup_runtime(cfg)
     runner = Runner.from_cfg(cfg)
+    report = load_runner_checkpoint(runner, args.checkpoint,
+                                    strict=not args.non_strict)
+    if any(report.values()):
+        print(f'--non-strict: {args.checkpoint} was loaded partially; not '
+              'loaded:\n' + '\n'.join(format_load_report(report)))
     runner.test()
 
 

@@ -10,6 +10,7 @@ from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from mmmtl.utils import check_task_consistency, setup_runtime
+from mmmtl.utils.checkpoint_safety import resolve_auto_resume
 
 
 def parse_args() -> argparse.Namespace:
@@ -38,6 +39,11 @@ def parse_args() -> argparse.Namespace:
         choices=['stop', 'skip', 'off'],
         help='what a NaN/Inf total loss does: stop the run (default), skip '
         'the step and count it, or nothing (config key `nonfinite_loss`)')
+    parser.add_argument(
+        '--loss-spike-ratio',
+        type=float,
+        help='stop when the loss exceeds this many times its running median '
+        '(config key `loss_spike_ratio`; off by default)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -85,12 +91,15 @@ def main() -> None:
         cfg.auto_scale_lr.enable = True
     if args.nonfinite_loss is not None:
         cfg.nonfinite_loss = args.nonfinite_loss
+    if args.loss_spike_ratio is not None:
+        cfg.loss_spike_ratio = args.loss_spike_ratio
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    resolve_auto_resume(cfg)
     check_task_consistency(cfg)
     setup_runtime(cfg, amp=args.amp)
     runner = Runner.from_cfg(cfg)

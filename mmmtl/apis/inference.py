@@ -21,11 +21,12 @@ from mmengine.config import Config, ConfigDict
 from mmengine.dataset import pseudo_collate
 from mmengine.logging import HistoryBuffer, MMLogger
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import load_state_dict
 from mmseg.registry import DATASETS, MODELS
 
 from mmmtl.datasets.transforms import read_rgb_image
 from mmmtl.structures import TASKS, MultiTaskDataSample
+from mmmtl.utils.checkpoint_safety import (format_load_report,
+                                           load_model_weights)
 
 ImageType = Union[str, np.ndarray]
 ConfigType = Union[str, Path, Config, ConfigDict, dict]
@@ -45,7 +46,10 @@ def load_checkpoint_file(filename: str) -> dict:
     Uses :func:`mmmtl.utils.checkpoint_safety.load_from_local_safe`: only
     tensors, containers and the allow-listed MMEngine/numpy globals of a
     runner checkpoint are accepted; anything else is refused with an error
-    naming the file and the global.
+    naming the file and the global. An empty file, a file not written by
+    ``torch.save`` and a file holding something other than a dict are
+    refused with a :class:`~mmmtl.utils.checkpoint_safety.
+    CheckpointFormatError` naming the file.
 
     Args:
         filename (str): ``.pth`` file written by an mmengine runner or by
@@ -61,11 +65,7 @@ def load_checkpoint_file(filename: str) -> dict:
     # current) on its first instance; a runner checkpoint refers to them,
     # and a fresh process (tools/infer.py) has created none yet.
     HistoryBuffer()
-    checkpoint = load_from_local_safe(filename, map_location='cpu')
-    if not isinstance(checkpoint, dict):
-        raise TypeError(f'{filename} holds a {type(checkpoint).__name__}, '
-                        'expected a dict with a state_dict')
-    return checkpoint
+    return load_from_local_safe(filename, map_location='cpu')
 
 
 def _as_config(config: ConfigType) -> Config:
@@ -87,6 +87,8 @@ def dataset_metainfo_from_config(cfg: Config) -> dict:
         dataset = loader.get('dataset') or {}
         cls = DATASETS.get(dataset.get('type')) if dataset.get('type') \
             else None
+        if cls is not None and hasattr(cls, 'metainfo_from_config'):
+            return copy.deepcopy(cls.metainfo_from_config(dataset))
         if cls is not None:
             meta = dict(copy.deepcopy(getattr(cls, 'METAINFO', {})))
             meta.update(dataset.get('metainfo') or {})
@@ -116,7 +118,8 @@ def _checked_metainfo(meta: dict, model: nn.Module) -> dict:
 def init_model(config: ConfigType,
                checkpoint: Optional[str] = None,
                device: str = 'cpu',
-               cfg_options: Optional[dict] = None) -> nn.Module:
+               cfg_options: Optional[dict] = None,
+               strict: bool = True) -> nn.Module:
     """Build a multi-task model from a config and load its weights.
 
     Args:
@@ -125,6 +128,11 @@ def init_model(config: ConfigType,
             ``None``.
         device (str): ``'cpu'``, ``'cuda'``, ``'cuda:0'``, ...
         cfg_options (dict, optional): Overrides merged into the config.
+        strict (bool): Refuse a checkpoint whose keys or shapes differ from
+            the model's (:class:`~mmmtl.utils.checkpoint_safety.
+            CheckpointMismatchError` naming them). ``False`` loads what
+            matches and logs a warning listing every key that was not
+            loaded (a deliberate partial load).
 
     Returns:
         nn.Module: The model in eval mode on ``device``, with ``cfg`` and
@@ -147,12 +155,14 @@ def init_model(config: ConfigType,
     meta = {}
     if checkpoint is not None:
         ckpt = load_checkpoint_file(checkpoint)
-        state = ckpt.get('state_dict', ckpt)
-        state = {k[7:] if k.startswith('module.') else k: v
-                 for k, v in state.items()}
-        load_state_dict(model, state, strict=False,
-                        logger=MMLogger.get_current_instance())
-        meta = (ckpt.get('meta') or {}).get('dataset_meta') or {}
+        report = load_model_weights(model, ckpt, checkpoint, strict=strict)
+        if any(report.values()):
+            MMLogger.get_current_instance().warning(
+                f'partial load of {checkpoint} (strict=False):\n' +
+                '\n'.join(format_load_report(report)))
+        meta = ckpt.get('meta') if isinstance(ckpt.get('meta'), dict) \
+            else {}
+        meta = meta.get('dataset_meta') or {}
     if not meta:
         meta = dataset_metainfo_from_config(cfg)
     model.dataset_meta = _checked_metainfo(meta, model)

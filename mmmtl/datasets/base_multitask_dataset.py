@@ -33,6 +33,10 @@ class BaseMultiTaskDataset(BaseDataset, metaclass=ABCMeta):
         label_fraction_seed (int): Seed of the subset.
         check_files (bool): Check at start-up that every listed image exists,
             so a split file naming a missing sample fails early.
+        label_encodings (dict[str, str], optional): Task -> name of a
+            :class:`~mmmtl.structures.LabelEncoding` overriding the encoding
+            the dataset class declares, for copies of a dataset stored
+            differently (e.g. ``dict(edge='binary_255')``).
         **kwargs: Arguments of :class:`mmengine.dataset.BaseDataset`
             (``data_root``, ``pipeline``, ``test_mode``, ...).
     """
@@ -43,6 +47,7 @@ class BaseMultiTaskDataset(BaseDataset, metaclass=ABCMeta):
                  label_fraction: Optional[float] = None,
                  label_fraction_seed: int = 0,
                  check_files: bool = True,
+                 label_encodings: Optional[Dict[str, str]] = None,
                  **kwargs):
         available = list(self.METAINFO['tasks'])
         self.tasks = available if tasks is None else check_tasks(
@@ -57,6 +62,13 @@ class BaseMultiTaskDataset(BaseDataset, metaclass=ABCMeta):
         self.label_fraction = label_fraction
         self.label_fraction_seed = label_fraction_seed
         self.check_files = check_files
+        self.label_encodings = dict(label_encodings or {})
+        for task, encoding in self.label_encodings.items():
+            if task not in self.tasks:
+                raise ValueError(
+                    f'{self.__class__.__name__}.label_encodings names '
+                    f'{task!r}, which is not one of its tasks {self.tasks}')
+            TASKS[task].encoding(encoding)  # KeyError naming the choices
         metainfo = dict(kwargs.pop('metainfo', None) or {})
         metainfo['tasks'] = list(self.tasks)
         super().__init__(metainfo=metainfo, **kwargs)
@@ -72,6 +84,21 @@ class BaseMultiTaskDataset(BaseDataset, metaclass=ABCMeta):
                              f'of {tuple(valid)}, got {split!r}')
         self.split = split
         self.split_file = split_file
+
+    @classmethod
+    def metainfo_from_config(cls, dataset_cfg: dict) -> dict:
+        """The metainfo a config of this class gives, without building it
+        (no data needed): ``METAINFO`` with the config's ``metainfo``.
+
+        Args:
+            dataset_cfg (dict): The dataset's config (``type``, ...).
+
+        Returns:
+            dict: Metainfo (class names of the discrete tasks, palettes).
+        """
+        meta = dict(cls.METAINFO)
+        meta.update(dataset_cfg.get('metainfo') or {})
+        return meta
 
     @property
     def num_classes(self) -> Dict[str, int]:
@@ -93,12 +120,21 @@ class BaseMultiTaskDataset(BaseDataset, metaclass=ABCMeta):
 
     def load_data_list(self) -> List[dict]:
         """Build the sample list (restricted to ``label_fraction``)."""
-        ids = self.select_fraction(self.read_split())
+        ids = self.read_split()
+        if not ids:
+            raise ValueError(
+                f'{self.__class__.__name__} ({self.data_root}): split '
+                f'{getattr(self, "split", None)!r} '
+                f'({getattr(self, "split_file", None) or "default list"}) '
+                'lists no samples; expected at least one sample id')
+        ids = self.select_fraction(ids)
         num_classes = self.num_classes
         data_list = []
         for sample_id in ids:
             info = self.sample_info(sample_id)
             info['ann_info'] = {t: info['ann_info'][t] for t in self.tasks}
+            for task, encoding in self.label_encodings.items():
+                info['ann_info'][task]['encoding'] = encoding
             info.update(sample_id=sample_id, num_classes=num_classes,
                         seg_fields=[])
             data_list.append(info)

@@ -58,6 +58,18 @@ class CityscapesMTANDataset(MTANLayoutDataset):
         classes=CITYSCAPES_7_CLASSES,
         palette=make_palette(len(CITYSCAPES_7_CLASSES), seed=3))
 
+    @classmethod
+    def metainfo_from_config(cls, dataset_cfg: dict) -> dict:
+        """Metainfo of a config: the 19 train classes with
+        ``num_classes=19``, else :attr:`METAINFO` (see
+        :meth:`BaseMultiTaskDataset.metainfo_from_config`)."""
+        meta = dict(cls.METAINFO)
+        if dataset_cfg.get('num_classes', 7) == 19:
+            meta.update(classes=CITYSCAPES_19_CLASSES,
+                        palette=CITYSCAPES_19_PALETTE)
+        meta.update(dataset_cfg.get('metainfo') or {})
+        return meta
+
     def __init__(self, num_classes: int = 7, **kwargs):
         if num_classes not in (7, 19):
             raise ValueError('CityscapesMTANDataset: num_classes must be 7 '
@@ -66,7 +78,7 @@ class CityscapesMTANDataset(MTANLayoutDataset):
         self.num_semseg_classes = num_classes
         self.ANNOTATIONS = dict(
             semseg=dict(folder=f'label_{num_classes}', label_map={-1: 255}),
-            depth=dict(folder='depth'))
+            depth=dict(folder='depth', encoding='float'))
         if num_classes == 19:
             metainfo = dict(kwargs.pop('metainfo', None) or {})
             metainfo.setdefault('classes', CITYSCAPES_19_CLASSES)

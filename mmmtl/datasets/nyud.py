@@ -108,14 +108,15 @@ class NYUDMultiTaskDataset(BaseMultiTaskDataset):
         classes=NYUD_40_CLASSES,
         palette=make_palette(len(NYUD_40_CLASSES)))
 
-    #: Per-task folder, extension and decoding options.
+    #: Per-task folder, extension and decoding options (``encoding``: see
+    #: :class:`~mmmtl.structures.LabelEncoding`).
     ANNOTATIONS = dict(
         semseg=dict(folder='segmentation', ext='.png', label_map={0: 255},
                     label_offset=-1),
-        depth=dict(folder='depth', ext='.npy'),
+        depth=dict(folder='depth', ext='.npy', encoding='float'),
         normals=dict(folder='normals', ext='.npy', encoding='float',
                      renormalize=True),
-        edge=dict(folder='edge', ext='.npy'))
+        edge=dict(folder='edge', ext='.npy', encoding='binary'))
 
     def __init__(self,
                  data_root: str,

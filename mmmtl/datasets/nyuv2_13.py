@@ -107,5 +107,5 @@ class NYUv2MTANDataset(MTANLayoutDataset):
 
     ANNOTATIONS = dict(
         semseg=dict(folder='label', label_map={-1: 255}),
-        depth=dict(folder='depth'),
+        depth=dict(folder='depth', encoding='float'),
         normals=dict(folder='normal', encoding='float', renormalize=True))

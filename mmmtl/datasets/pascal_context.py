@@ -140,7 +140,7 @@ class PascalContextMultiTaskDataset(BaseMultiTaskDataset):
                     no_person_value=self.human_parts_no_person)),
             saliency=dict(
                 path=osp.join(root, 'sal_distill', f'{sample_id}.png'),
-                scale=1 / 255, binary_threshold=0.5),
+                encoding='grey'),
             normals=dict(
                 path=context_mat,
                 parser=functools.partial(

@@ -37,7 +37,7 @@ class SyntheticMultiTaskDataset(BaseMultiTaskDataset):
     normals       ``normals/<id>.png``        uint16 RGB, ``2v/65535 - 1``,
                                               (0, 0, 0) invalid
     edge          ``edge/<id>.png``           uint8 {0, 1}
-    saliency      ``saliency/<id>.png``       uint8 {0, 255}, > 127 positive
+    saliency      ``saliency/<id>.png``       uint8 {0, 255}, 255 positive
     human_parts   ``human_parts/<id>.png``    uint8 part ids (7 classes)
     ============  ==========================  ===============================
 
@@ -66,14 +66,15 @@ class SyntheticMultiTaskDataset(BaseMultiTaskDataset):
         human_parts_classes=HUMAN_PARTS_CLASSES,
         human_parts_palette=_PARTS_PALETTE)
 
-    #: Per-task file folder and decoding options.
+    #: Per-task file folder and declared encoding (see
+    #: :class:`~mmmtl.structures.LabelEncoding`): a file that does not fit
+    #: it is refused.
     ANNOTATIONS = dict(
         semseg=dict(folder='semseg'),
-        depth=dict(folder='depth', scale=1e-3),
+        depth=dict(folder='depth', encoding='uint16_mm'),
         normals=dict(folder='normals', encoding='uint16'),
-        edge=dict(folder='edge'),
-        saliency=dict(folder='saliency', scale=1 / 255,
-                      binary_threshold=0.5),
+        edge=dict(folder='edge', encoding='binary'),
+        saliency=dict(folder='saliency', encoding='binary_255'),
         human_parts=dict(folder='human_parts'))
 
     def __init__(self,
@@ -99,7 +100,12 @@ class SyntheticMultiTaskDataset(BaseMultiTaskDataset):
                 'dataset folder (create one with tools/misc/'
                 'generate_synthetic.py)')
         with open(path) as f:
-            return [line.strip() for line in f if line.strip()]
+            ids = [line.strip() for line in f if line.strip()]
+        if not ids:
+            raise ValueError(f'{self.__class__.__name__}: split file {path} '
+                             'lists no samples; expected one sample id per '
+                             'line')
+        return ids
 
     def sample_info(self, sample_id: str) -> dict:
         """Paths and decoding options of one sample."""

@@ -1,8 +1,10 @@
 from .multitask_data_sample import MultiTaskDataSample
-from .tasks import (BINARY, CONTINUOUS, DISCRETE, TASKS, MetricSpec, TaskSpec,
-                    check_tasks, get_task, task_of_results_key)
+from .tasks import (BINARY, CONTINUOUS, DISCRETE, TASKS, LabelEncoding,
+                    MetricSpec, TaskSpec, check_tasks, get_task,
+                    task_of_results_key)
 
 __all__ = [
-    'MultiTaskDataSample', 'TASKS', 'TaskSpec', 'MetricSpec', 'get_task',
-    'check_tasks', 'task_of_results_key', 'DISCRETE', 'CONTINUOUS', 'BINARY'
+    'MultiTaskDataSample', 'TASKS', 'TaskSpec', 'MetricSpec', 'LabelEncoding',
+    'get_task', 'check_tasks', 'task_of_results_key', 'DISCRETE',
+    'CONTINUOUS', 'BINARY'
 ]

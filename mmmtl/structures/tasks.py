@@ -40,6 +40,97 @@ class MetricSpec:
 
 
 @dataclass(frozen=True)
+class LabelEncoding:
+    """One way a task's annotation is stored on disk.
+
+    A dataset declares, per task, the encoding of its files (``encoding=``
+    in its ``ann_info`` entries, the task's ``default_encoding`` if
+    omitted); the loader checks every raw array against it and refuses the
+    file, naming the values it saw, when they do not fit.
+
+    Attributes:
+        name (str): Key used in ``ann_info`` (e.g. ``'uint16_mm'``).
+        description (str): What the file holds, for messages.
+        dtype_kinds (str): Accepted numpy dtype kinds (``'b'`` bool,
+            ``'u'``/``'i'`` integers, ``'f'`` floats).
+        dtypes (tuple[str], optional): Exact accepted dtypes (wins over
+            ``dtype_kinds``), e.g. ``('uint16', )``.
+        values (tuple[int], optional): The only raw values allowed.
+        value_range (tuple[float, float], optional): Inclusive range of the
+            raw values.
+        integral (bool): Float arrays must hold whole numbers.
+        scale (float): Raw values are multiplied by it (continuous tasks;
+            binary tasks before ``threshold``).
+        threshold (float, optional): Binary tasks: ``raw * scale >
+            threshold`` is positive.
+        positive_value (float, optional): Binary tasks: the raw value that
+            marks positives (every other value is negative).
+        refuse_subset (tuple[int], optional): Refuse a file whose values
+            are all in this set and include its largest element (e.g. a
+            ``{0, 1}`` mask declared as 8-bit grey values, which would
+            decode to all negative).
+    """
+    name: str
+    description: str
+    dtype_kinds: str = 'uif'
+    dtypes: Optional[Tuple[str, ...]] = None
+    values: Optional[Tuple[int, ...]] = None
+    value_range: Optional[Tuple[float, float]] = None
+    integral: bool = False
+    scale: float = 1.0
+    threshold: Optional[float] = None
+    positive_value: Optional[float] = None
+    refuse_subset: Optional[Tuple[int, ...]] = None
+
+
+def _encodings(*encodings: LabelEncoding) -> Dict[str, LabelEncoding]:
+    return {e.name: e for e in encodings}
+
+
+_IDS = LabelEncoding(
+    'ids', 'integer class ids (any integer dtype, or floats holding whole '
+    'numbers)', dtype_kinds='uif', integral=True)
+_BINARY_ENCODINGS = (
+    LabelEncoding('binary', '{0, 1}: 1 positive', dtype_kinds='buif',
+                  values=(0, 1)),
+    LabelEncoding('binary_255', '{0, 255}: 255 positive',
+                  dtype_kinds='uif', values=(0, 255), positive_value=255),
+    LabelEncoding('grey', 'uint8 grey levels 0..255: v / 255 > 0.5 '
+                  'positive', dtypes=('uint8', ), scale=1 / 255,
+                  threshold=0.5, refuse_subset=(0, 1)),
+    LabelEncoding('probability', 'float probabilities in [0, 1]: > 0.5 '
+                  'positive', dtype_kinds='f', value_range=(0.0, 1.0),
+                  threshold=0.5),
+    LabelEncoding('binary_ignore', '{0, 1, 255}: 1 positive, 255 ignored',
+                  dtype_kinds='uif', values=(0, 1, 255)),
+)
+_NORMALS_ENCODINGS = (
+    LabelEncoding('float', 'float (H, W, 3) unit vectors, zero = invalid',
+                  dtype_kinds='f'),
+    LabelEncoding('uint8', 'uint8 (H, W, 3), n = 2 v / 255 - 1, (0, 0, 0) '
+                  '= invalid', dtypes=('uint8', )),
+    LabelEncoding('uint16', 'uint16 (H, W, 3), n = 2 v / 65535 - 1, '
+                  '(0, 0, 0) = invalid', dtypes=('uint16', )),
+)
+_DEPTH_ENCODINGS = (
+    LabelEncoding('float', 'float depth (metres, or the dataset\'s own '
+                  'units), 0 = invalid', dtype_kinds='f'),
+    LabelEncoding('uint16_mm', 'uint16 millimetres, 0 = invalid',
+                  dtypes=('uint16', ), scale=1e-3),
+)
+
+
+#: Encodings of a task that declares none, by kind (first = default).
+_KIND_ENCODINGS: Dict[str, Dict[str, LabelEncoding]] = {
+    DISCRETE: _encodings(_IDS),
+    BINARY: _encodings(*_BINARY_ENCODINGS),
+    CONTINUOUS: _encodings(
+        LabelEncoding('float', 'float values, 0 = invalid',
+                      dtype_kinds='f')),
+}
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """Everything the code base needs to know about one task.
 
@@ -71,6 +162,11 @@ class TaskSpec:
         default_loss (dict): Loss config used when a head gives none.
         metrics (tuple[MetricSpec]): Metrics the task reports.
         primary_metric (str): Metric used for ``mtl/delta_m``.
+        encodings (dict[str, LabelEncoding]): How datasets may store the
+            task's annotations (see :class:`LabelEncoding`).
+        default_encoding (str): Encoding assumed when a dataset declares
+            none. A task without ``encodings`` gets those of its kind (class
+            ids; binary ``{0, 1}``...; float values).
     """
     name: str
     kind: str
@@ -90,6 +186,18 @@ class TaskSpec:
     metrics: Tuple[MetricSpec, ...]
     primary_metric: str
     extra: dict = field(default_factory=dict)
+    encodings: Dict[str, LabelEncoding] = field(default_factory=dict)
+    default_encoding: str = ''
+
+    def encoding(self, name: Optional[str] = None) -> LabelEncoding:
+        """The :class:`LabelEncoding` called ``name`` (default: the task's
+        ``default_encoding``); clear error for an unknown name."""
+        encodings = self.encodings or _KIND_ENCODINGS[self.kind]
+        name = name or self.default_encoding or next(iter(encodings))
+        if name not in encodings:
+            raise KeyError(f'task {self.name!r} has no label encoding '
+                           f'{name!r}; known encodings: {sorted(encodings)}')
+        return encodings[name]
 
     @property
     def is_discrete(self) -> bool:
@@ -160,7 +268,9 @@ TASKS: Dict[str, TaskSpec] = {
             interpolation='nearest', unit_norm=False, gt_dtype='long',
             default_loss=_ce(),
             metrics=(MetricSpec('mIoU', True), MetricSpec('aAcc', True)),
-            primary_metric='mIoU'),
+            primary_metric='mIoU',
+            encodings=_encodings(_IDS),
+            default_encoding='ids'),
         TaskSpec(
             name='depth', kind=CONTINUOUS, results_key='gt_depth_map',
             gt_field='gt_depth_map', pred_field='pred_depth_map',
@@ -173,7 +283,9 @@ TASKS: Dict[str, TaskSpec] = {
                      MetricSpec('abs_err', False),
                      MetricSpec('delta1', True), MetricSpec('delta2', True),
                      MetricSpec('delta3', True)),
-            primary_metric='rmse'),
+            primary_metric='rmse',
+            encodings=_encodings(*_DEPTH_ENCODINGS),
+            default_encoding='float'),
         TaskSpec(
             name='normals', kind=CONTINUOUS, results_key='gt_normals',
             gt_field='gt_normals', pred_field='pred_normals',
@@ -184,7 +296,9 @@ TASKS: Dict[str, TaskSpec] = {
             metrics=(MetricSpec('mean', False), MetricSpec('median', False),
                      MetricSpec('rmse', False), MetricSpec('11.25', True),
                      MetricSpec('22.5', True), MetricSpec('30', True)),
-            primary_metric='mean'),
+            primary_metric='mean',
+            encodings=_encodings(*_NORMALS_ENCODINGS),
+            default_encoding='float'),
         TaskSpec(
             name='edge', kind=BINARY, results_key='gt_edge_map',
             gt_field='gt_edge_map', pred_field='pred_edge_map',
@@ -193,7 +307,9 @@ TASKS: Dict[str, TaskSpec] = {
             interpolation='nearest', unit_norm=False, gt_dtype='long',
             default_loss=dict(type='BalancedBCELoss', pos_weight=0.95),
             metrics=(MetricSpec('loss', False), MetricSpec('odsF', True)),
-            primary_metric='loss'),
+            primary_metric='loss',
+            encodings=_encodings(*_BINARY_ENCODINGS),
+            default_encoding='binary'),
         TaskSpec(
             name='saliency', kind=BINARY, results_key='gt_saliency',
             gt_field='gt_saliency', pred_field='pred_saliency',
@@ -202,7 +318,9 @@ TASKS: Dict[str, TaskSpec] = {
             interpolation='nearest', unit_norm=False, gt_dtype='long',
             default_loss=dict(type='BalancedBCELoss', pos_weight='auto'),
             metrics=(MetricSpec('maxF', True), MetricSpec('mIoU', True)),
-            primary_metric='maxF'),
+            primary_metric='maxF',
+            encodings=_encodings(*_BINARY_ENCODINGS),
+            default_encoding='binary'),
         TaskSpec(
             name='human_parts', kind=DISCRETE, results_key='gt_human_parts',
             gt_field='gt_human_parts', pred_field='pred_human_parts',
@@ -211,7 +329,9 @@ TASKS: Dict[str, TaskSpec] = {
             interpolation='nearest', unit_norm=False, gt_dtype='long',
             default_loss=_ce(),
             metrics=(MetricSpec('mIoU', True), MetricSpec('aAcc', True)),
-            primary_metric='mIoU'),
+            primary_metric='mIoU',
+            encodings=_encodings(_IDS),
+            default_encoding='ids'),
     ]
 }
 

@@ -39,10 +39,13 @@ killed mid-write (even by SIGKILL) leaves either the old file or the complete
 new one, never a truncated one. :class:`~mmmtl.engine.hooks.
 SafeCheckpointHook` saves checkpoints and ``last_checkpoint`` through it.
 """
+import logging
+import os
 import os.path as osp
 import pickle
 import re
-from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+from typing import (Any, Callable, Dict, List, Optional, Sequence, Tuple,
+                    Union)
 
 import numpy as np
 import torch
@@ -134,6 +137,15 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint pickles a global that is not on the allow-list."""
 
 
+class CheckpointFormatError(ValueError):
+    """A file is not a usable checkpoint (empty, not written by
+    ``torch.save``, not a dict, or without weights)."""
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint's weights do not match the model's keys or shapes."""
+
+
 def register_safe_checkpoint_globals(globals_: Sequence[SafeGlobal]) -> None:
     """Allow more plain-data classes in checkpoints (for plugins).
 
@@ -171,6 +183,14 @@ def _unsafe_globals(filename: str, message: str) -> List[str]:
     return [name for name in names if name not in allowed]
 
 
+def _looks_like_torch_file(filename: str) -> bool:
+    """Whether ``filename`` starts like a ``torch.save`` file: a zip archive
+    (the default format) or a pickle (the legacy one, protocol >= 2)."""
+    with open(filename, 'rb') as f:
+        head = f.read(4)
+    return head.startswith(b'PK\x03\x04') or head[:1] == b'\x80'
+
+
 def load_from_local_safe(filename: str,
                           map_location: Optional[Any] = None) -> Any:
     """``torch.load(filename, weights_only=True)`` with a clear refusal.
@@ -183,18 +203,29 @@ def load_from_local_safe(filename: str,
         map_location: As in :func:`torch.load`.
 
     Returns:
-        The unpickled checkpoint (usually a dict).
+        dict: The unpickled checkpoint.
 
     Raises:
         FileNotFoundError: The file does not exist.
         UnsafeCheckpointError: The file pickles a global outside
             :data:`SAFE_CHECKPOINT_GLOBALS`; nothing of it was executed.
+        CheckpointFormatError: The file is empty, not written by
+            ``torch.save`` (e.g. a text file) or holds something other
+            than a dict (e.g. a list).
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
+    if osp.getsize(filename) == 0:
+        raise CheckpointFormatError(
+            f'{filename} is empty (0 bytes): not a checkpoint (an '
+            'interrupted copy or save?)')
+    if not _looks_like_torch_file(filename):
+        raise CheckpointFormatError(
+            f'{filename} is not a PyTorch checkpoint written by torch.save '
+            '(neither a zip archive nor a pickle; a text file?)')
     try:
-        return torch.load(
+        checkpoint = torch.load(
             filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
         names = _unsafe_globals(filename, str(err))
@@ -214,6 +245,126 @@ def load_from_local_safe(filename: str,
             'and the class holds plain data only, allow it with '
             'mmmtl.utils.checkpoint_safety.register_safe_checkpoint_globals'
             '([...]).') from err
+    except (EOFError, IndexError, KeyError, ValueError, RuntimeError,
+            OSError) as err:  # what torch raises on files it cannot parse
+        raise CheckpointFormatError(
+            f'{filename} is not a PyTorch checkpoint written by torch.save '
+            f'({type(err).__name__}: {err})') from err
+    if not isinstance(checkpoint, dict):
+        raise CheckpointFormatError(
+            f'{filename} holds a {type(checkpoint).__name__}; expected a '
+            "dict: a runner checkpoint {'state_dict': ..., 'meta': ...} or "
+            'a state dict of tensors')
+    return checkpoint
+
+
+def model_state_dict(checkpoint: dict,
+                     filename: str) -> Dict[str, torch.Tensor]:
+    """The model weights of a loaded checkpoint, with a clear error.
+
+    Accepts a runner checkpoint (``{'state_dict': ..., 'meta': ...}``) or a
+    bare state dict (every value a tensor, as ``torch.save(model.
+    state_dict())`` writes). A ``module.`` prefix (DDP) is removed.
+
+    Args:
+        checkpoint (dict): What :func:`load_from_local_safe` returned.
+        filename (str): The file, for messages.
+
+    Returns:
+        dict[str, Tensor]: Parameter/buffer name -> tensor.
+
+    Raises:
+        CheckpointFormatError: Not a dict, no ``state_dict`` (and not a bare
+            state dict), or a ``state_dict`` with non-tensor values.
+    """
+    if not isinstance(checkpoint, dict):
+        raise CheckpointFormatError(
+            f'{filename} holds a {type(checkpoint).__name__}; expected a '
+            "dict with a 'state_dict'")
+    if 'state_dict' in checkpoint:
+        state = checkpoint['state_dict']
+        where = f"{filename}: checkpoint['state_dict']"
+    elif checkpoint and all(isinstance(v, torch.Tensor)
+                            for v in checkpoint.values()):
+        state, where = checkpoint, filename
+    else:
+        keys = sorted(str(k) for k in checkpoint)
+        raise CheckpointFormatError(
+            f"{filename} has no 'state_dict' entry (its top-level keys are "
+            f'{keys[:20]}); expected a runner checkpoint '
+            "{'state_dict': ..., 'meta': ...} or a state dict of tensors")
+    if not isinstance(state, dict):
+        raise CheckpointFormatError(f'{where} is a {type(state).__name__}; '
+                                    'expected a dict of tensors')
+    bad = [str(k) for k, v in state.items()
+           if not isinstance(v, torch.Tensor)]
+    if bad:
+        raise CheckpointFormatError(
+            f'{where} holds non-tensor values under {bad[:10]}; expected a '
+            'dict of tensors')
+    return {k[7:] if k.startswith('module.') else k: v
+            for k, v in state.items()}
+
+
+def _listed(names: Sequence[str], limit: int = 20) -> str:
+    more = f' and {len(names) - limit} more' if len(names) > limit else ''
+    return f'{list(names[:limit])}{more}'
+
+
+def load_model_weights(model: torch.nn.Module, checkpoint: dict,
+                       filename: str, strict: bool = True
+                       ) -> Dict[str, List[str]]:
+    """Load a checkpoint's weights into ``model``, strictly by default.
+
+    Args:
+        model (nn.Module): The (unwrapped) model.
+        checkpoint (dict): A loaded checkpoint (see :func:`model_state_dict`).
+        filename (str): The file, for messages.
+        strict (bool): Raise when a model key is missing from the
+            checkpoint, the checkpoint has a key the model lacks, or a shape
+            differs. With ``False`` the matching tensors are loaded and the
+            others left as they are (a deliberate partial load).
+
+    Returns:
+        dict: ``missing``, ``unexpected`` and ``shape_mismatch`` key lists
+        (all empty after a strict load).
+
+    Raises:
+        CheckpointMismatchError: ``strict`` and the keys or shapes differ;
+            the message names them.
+    """
+    state = model_state_dict(checkpoint, filename)
+    expected = model.state_dict()
+    report = dict(
+        missing=[k for k in expected if k not in state],
+        unexpected=[k for k in state if k not in expected],
+        shape_mismatch=[
+            f'{k}: checkpoint {tuple(v.shape)}, model '
+            f'{tuple(expected[k].shape)}' for k, v in state.items()
+            if k in expected and v.shape != expected[k].shape])
+    if strict and any(report.values()):
+        parts = [f'{len(v)} {k.replace("_", " ")} keys {_listed(v)}'
+                 for k, v in report.items() if v]
+        raise CheckpointMismatchError(
+            f'{filename} does not match the model ({type(model).__name__}, '
+            f'{len(expected)} tensors): ' + '; '.join(parts) + '. Use the '
+            'config the checkpoint was trained with; for a deliberate '
+            'partial load pass --non-strict (tools/test.py) or strict=False '
+            '(mmmtl.apis.init_model).')
+    loadable = {k: v for k, v in state.items()
+                if k in expected and v.shape == expected[k].shape}
+    model.load_state_dict(loadable, strict=False)
+    return report
+
+
+def format_load_report(report: Dict[str, List[str]]) -> List[str]:
+    """Lines listing every key of a non-strict load that was not loaded."""
+    lines = []
+    for kind, names in report.items():
+        label = kind.replace('_', ' ')
+        lines.append(f'{len(names)} {label} keys' + (':' if names else ''))
+        lines += [f'  {name}' for name in names]
+    return lines
 
 
 class AtomicLocalBackend(LocalBackend):
@@ -250,3 +401,109 @@ def install_safe_checkpoint_loading() -> None:
 
 
 install_safe_checkpoint_loading()
+
+
+def load_runner_checkpoint(runner, filename: str,
+                           strict: bool = True) -> Dict[str, List[str]]:
+    """Load ``filename``'s weights into a runner's model (``tools/test.py``).
+
+    What :meth:`mmengine.runner.Runner.load_checkpoint` does (hooks'
+    ``after_load_checkpoint``, then the weights into the unwrapped model),
+    but strict by default and with the checks of :func:`model_state_dict`.
+
+    Args:
+        runner (Runner): A built runner.
+        filename (str): Checkpoint file.
+        strict (bool): See :func:`load_model_weights`.
+
+    Returns:
+        dict: The report of :func:`load_model_weights`.
+    """
+    from mmengine.model import is_model_wrapper
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint {filename} does not exist')
+    HistoryBuffer()  # registers the statistics methods a checkpoint names
+    checkpoint = load_from_local_safe(filename, map_location='cpu')
+    model_state_dict(checkpoint, filename)  # format errors before hooks
+    runner.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+    model = runner.model.module if is_model_wrapper(runner.model) \
+        else runner.model
+    report = load_model_weights(model, checkpoint, filename, strict=strict)
+    runner.logger.info(f'Load checkpoint from {filename}')
+    return report
+
+
+_CHECKPOINT_NAME = re.compile(r'^(?:iter|epoch)_(\d+)\.pth$')
+
+
+def is_complete_checkpoint(path: str) -> bool:
+    """Whether ``path`` is a whole ``torch.save`` zip archive (every member
+    present and its CRC correct); reads the file, unpickles nothing."""
+    import zipfile
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip() is None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        return False
+
+
+def newest_complete_checkpoint(work_dir: str) -> Optional[str]:
+    """The newest complete ``iter_N.pth``/``epoch_N.pth`` of ``work_dir``.
+
+    Args:
+        work_dir (str): A training work directory.
+
+    Returns:
+        str | None: The complete checkpoint with the largest ``N`` (files
+        that fail :func:`is_complete_checkpoint` are passed over), or
+        ``None``.
+    """
+    if not osp.isdir(work_dir):
+        return None
+    found = []
+    for name in os.listdir(work_dir):
+        match = _CHECKPOINT_NAME.match(name)
+        if match:
+            path = osp.join(work_dir, name)
+            found.append((int(match.group(1)), osp.getmtime(path), path))
+    for _, _, path in sorted(found, reverse=True):
+        if is_complete_checkpoint(path):
+            return path
+    return None
+
+
+def resolve_auto_resume(cfg) -> Optional[str]:
+    """Make ``resume=True`` without a checkpoint path survive a missing
+    ``last_checkpoint`` pointer.
+
+    MMEngine resumes from the file named in ``<work_dir>/last_checkpoint``
+    and silently starts from iteration 0 when it is absent (e.g. the job
+    was killed after the first checkpoint was written but before the
+    pointer was). Here, when the pointer is missing but a complete
+    checkpoint exists, ``cfg.load_from`` is set to the newest complete one
+    and a WARNING says so.
+
+    Args:
+        cfg (Config): The training config (``work_dir``, ``resume``,
+            ``load_from``), changed in place.
+
+    Returns:
+        str | None: The checkpoint chosen here, if any.
+    """
+    from mmengine.logging import print_log
+    if not cfg.get('resume') or cfg.get('load_from') or \
+            not cfg.get('work_dir'):
+        return None
+    pointer = osp.join(cfg.work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        return None
+    path = newest_complete_checkpoint(cfg.work_dir)
+    if path is not None:
+        cfg.load_from = path
+        print_log(
+            f'--resume: {pointer} does not exist (the run was probably '
+            'interrupted between writing its first checkpoint and the '
+            f'pointer); resuming from the newest complete checkpoint '
+            f'{path}', logger='current', level=logging.WARNING)
+    return path

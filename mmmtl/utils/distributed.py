@@ -155,6 +155,35 @@ class CPUDistributedDataParallel(MMDistributedDataParallel):
         super().__init__(module=module, device_ids=None, **kwargs)
 
 
+@torch.no_grad()
+def broadcast_buffers_from_rank0(module: nn.Module) -> int:
+    """Give every rank rank 0's buffers (no-op without a process group).
+
+    ``DistributedDataParallel(broadcast_buffers=True)`` (the default) does
+    this at the *start* of every training forward, so after the last step
+    of a training phase each rank still holds the BatchNorm statistics of
+    its own last batch. Calling this before validation and at the end of
+    training makes every rank hold exactly the buffers of rank 0, which are
+    the ones rank 0 writes into the checkpoint. It changes nothing in the
+    training trajectory: with ``broadcast_buffers=True`` the next forward
+    would broadcast the same values; with ``broadcast_buffers=False``
+    running statistics are not used by training-mode BatchNorm.
+
+    Args:
+        module (nn.Module): The (unwrapped) model.
+
+    Returns:
+        int: Number of buffers broadcast (0 in a single process).
+    """
+    if not (dist.is_available() and dist.is_initialized()) or \
+            dist.get_world_size() == 1:
+        return 0
+    buffers = [b for b in module.buffers()]
+    for buf in buffers:
+        dist.broadcast(buf, src=0)
+    return len(buffers)
+
+
 def _slurm_master(nodelist: str,
                   run: Callable[[str], str]) -> str:
     return run(f'scontrol show hostname {nodelist} | head -n1').strip()

@@ -32,7 +32,8 @@ def add_nonfinite_loss_guard(cfg: Config) -> None:
     """Add a ``NonFiniteLossHook`` unless the config has one.
 
     The top-level config key ``nonfinite_loss`` chooses its action:
-    ``'stop'`` (default), ``'skip'`` or ``'off'`` (no guard).
+    ``'stop'`` (default), ``'skip'`` or ``'off'`` (no guard);
+    ``loss_spike_ratio`` (e.g. ``10``) also stops on a loss spike.
     """
     action = cfg.get('nonfinite_loss', 'stop')
     if action not in NONFINITE_ACTIONS:
@@ -42,8 +43,19 @@ def add_nonfinite_loss_guard(cfg: Config) -> None:
     if action == 'off' or any(
             h.get('type') == 'NonFiniteLossHook' for h in hooks):
         return
-    cfg.custom_hooks = list(hooks) + [
-        ConfigDict(type='NonFiniteLossHook', action=action)]
+    guard = ConfigDict(type='NonFiniteLossHook', action=action)
+    if cfg.get('loss_spike_ratio') is not None:
+        guard['spike_ratio'] = float(cfg.loss_spike_ratio)
+    cfg.custom_hooks = list(hooks) + [guard]
+
+
+def add_buffer_broadcast(cfg: Config) -> None:
+    """Add a ``BroadcastBuffersHook`` unless the config has one (every
+    rank validates rank 0's buffers; a no-op in one process)."""
+    hooks = cfg.get('custom_hooks') or []
+    if not any(h.get('type') == 'BroadcastBuffersHook' for h in hooks):
+        cfg.custom_hooks = list(hooks) + [
+            ConfigDict(type='BroadcastBuffersHook')]
 
 
 def setup_runtime(cfg: Config, amp: bool = False) -> None:
@@ -51,9 +63,10 @@ def setup_runtime(cfg: Config, amp: bool = False) -> None:
 
     Always:
 
-    * ``CheckpointHook`` becomes ``SafeCheckpointHook`` and a
-      ``NonFiniteLossHook`` is added (see :func:`use_safe_checkpoint_hook`,
-      :func:`add_nonfinite_loss_guard`).
+    * ``CheckpointHook`` becomes ``SafeCheckpointHook``; a
+      ``NonFiniteLossHook`` and a ``BroadcastBuffersHook`` are added (see
+      :func:`use_safe_checkpoint_hook`, :func:`add_nonfinite_loss_guard`,
+      :func:`add_buffer_broadcast`).
 
     With CUDA, the config's ``env_cfg.dist_cfg.backend`` (NCCL by default)
     and MMEngine's own launchers are used. On a machine without CUDA:
@@ -74,10 +87,12 @@ def setup_runtime(cfg: Config, amp: bool = False) -> None:
     """
     # imported here: the hooks package imports mmmtl.utils
     import mmmtl.engine.hooks.nonfinite_loss_hook  # noqa: F401
+    import mmmtl.engine.hooks.broadcast_buffers_hook  # noqa: F401
     import mmmtl.engine.hooks.safe_checkpoint_hook  # noqa: F401
     use_safe_checkpoint_hook(cfg)
     if cfg.get('train_cfg'):
         add_nonfinite_loss_guard(cfg)
+        add_buffer_broadcast(cfg)
     if torch.cuda.is_available():
         return
     if amp or (cfg.get('optim_wrapper') or {}).get(

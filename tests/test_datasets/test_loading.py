@@ -43,7 +43,7 @@ def test_uint16_depth_png_and_npy(tmp_path):
     png = write_png(tmp_path / 'd.png', mm)
     npy = str(tmp_path / 'd.npy')
     np.save(npy, mm.astype(np.float32) / 1000)
-    for info in (dict(path=png, scale=1e-3), dict(path=npy)):
+    for info in (dict(path=png, encoding='uint16_mm'), dict(path=npy)):
         out = LoadMultiTaskAnnotations()(
             make_results(tmp_path, dict(depth=info)))
         np.testing.assert_allclose(out['gt_depth_map'][0],
@@ -75,7 +75,7 @@ def test_normals_encodings(tmp_path):
         assert not out['gt_normals'][0, 0].any()  # invalid stays zero
 
 
-def test_mat_and_binary_threshold(tmp_path):
+def test_mat_and_grey_saliency(tmp_path):
     savemat(tmp_path / 'lab.mat', dict(LabelMap=np.arange(20).reshape(4, 5)))
     sal = write_png(tmp_path / 's.png',
                     np.array([[0, 100, 128, 200, 255]] * 4, np.uint8))
@@ -83,8 +83,7 @@ def test_mat_and_binary_threshold(tmp_path):
         make_results(
             tmp_path,
             dict(semseg=dict(path=str(tmp_path / 'lab.mat'), key='LabelMap'),
-                 saliency=dict(path=sal, scale=1 / 255,
-                               binary_threshold=0.5)),
+                 saliency=dict(path=sal, encoding='grey')),
             num_classes=dict(semseg=20)))
     np.testing.assert_array_equal(out['gt_seg_map'],
                                   np.arange(20).reshape(4, 5))

@@ -67,8 +67,9 @@ def test_binary_labels_outside_0_1_are_named(tmp_path):
     edge[3, 4] = 2
     cv2.imwrite(str(tmp_path / 'edge.png'), edge)
     with pytest.raises(AnnotationError,
-                       match=r'edge.png: edge labels \[2\] are outside '
-                       r'\[0, 1\]'):
+                       match=r"edge.png: edge annotation \(uint8, values "
+                       r"\[0, 2\]\) does not match the declared encoding "
+                       r"'binary'"):
         _load(tmp_path, dict(edge=dict(path=str(tmp_path / 'edge.png'))))
 
 

@@ -67,7 +67,8 @@ def test_every_problem_is_reported_in_one_pass(tiny_synthetic_root,
     edge = cv2.imread(path, cv2.IMREAD_UNCHANGED)
     edge[1, 1] = 3
     cv2.imwrite(path, edge)
-    expected.append(f'{path}: edge labels [3] are outside [0, 1]')
+    expected.append(f"{path}: edge annotation (uint8, values [0, 1, 3]) does "
+                    "not match the declared encoding 'binary'")
 
     cfg = tiny_train_cfg(root, iters=1, ckpt_interval=1)
     report = check_dataset.check_config(cfg)

@@ -157,16 +157,22 @@ def test_setup_runtime_adds_the_safeguards():
     setup_runtime(cfg)
     assert cfg.default_hooks.checkpoint.type == 'SafeCheckpointHook'
     assert cfg.default_hooks.checkpoint.interval == 1000  # arguments kept
-    assert [h['type'] for h in cfg.custom_hooks] == ['NonFiniteLossHook']
+    assert [h['type'] for h in cfg.custom_hooks] == [
+        'NonFiniteLossHook', 'BroadcastBuffersHook']
     assert cfg.custom_hooks[0]['action'] == 'stop'
+    assert 'spike_ratio' not in cfg.custom_hooks[0]
     assert cfg.env_cfg.dist_cfg.backend == ('nccl' if torch.cuda.is_available()
                                             else 'gloo')
     setup_runtime(cfg)  # idempotent
-    assert len(cfg.custom_hooks) == 1
+    assert len(cfg.custom_hooks) == 2
     off = Config.fromfile(DEMO)
     off.nonfinite_loss = 'off'
     setup_runtime(off)
-    assert not off.get('custom_hooks')
+    assert [h['type'] for h in off.custom_hooks] == ['BroadcastBuffersHook']
+    spike = Config.fromfile(DEMO)
+    spike.loss_spike_ratio = 20
+    setup_runtime(spike)
+    assert spike.custom_hooks[0]['spike_ratio'] == 20.0
     bad = Config.fromfile(DEMO)
     bad.nonfinite_loss = 'ignore'
     with pytest.raises(ValueError, match="nonfinite_loss must be one of"):

@@ -66,3 +66,34 @@ def test_collect_env_prints_one_line_per_entry():
         assert len(text) < len(details)
         assert "more lines in collect_env()['PyTorch compiling details']" \
             in text
+
+
+@pytest.mark.parametrize('count', [5, 7])
+def test_head_class_count_differing_from_the_data_is_named(count):
+    cfg = Config.fromfile(DEMO)
+    cfg.model.decode_head.num_classes = dict(semseg=count)
+    with pytest.raises(ValueError,
+                       match=rf'model.decode_head.num_classes.semseg is '
+                       rf'{count} but train_dataloader.dataset '
+                       r'\(SyntheticMultiTaskDataset\) has 6 classes'):
+        check_task_consistency(cfg)
+
+
+def test_class_counts_follow_dataset_options_and_metainfo():
+    from mmmtl.utils.task_consistency import dataset_class_counts
+    city = dict(type='CityscapesMTANDataset', data_root='x')
+    assert dataset_class_counts(city) == dict(semseg=7)
+    assert dataset_class_counts(dict(city, num_classes=19)) == dict(
+        semseg=19)
+    voc = dict(type='PascalVOCMultiTaskDataset', data_root='x',
+               metainfo=dict(classes=('a', 'b')))
+    assert dataset_class_counts(voc) == dict(semseg=2)
+    composite = dict(type='CompositeDataset', dataset=dict(
+        type='PascalContextMultiTaskDataset', data_root='x'))
+    assert dataset_class_counts(composite) == dict(semseg=21, human_parts=7)
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs/ctal/ctal-ss_hrnet18_28k_cityscapes-128x256.py'))
+    assert check_task_consistency(cfg)  # 19-class head, 19-class data
+    cfg.train_dataloader.dataset.num_classes = 7
+    with pytest.raises(ValueError, match='has 7 classes'):
+        check_task_consistency(cfg)

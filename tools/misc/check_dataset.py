@@ -1,14 +1,18 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
 """Scan every sample of a config's datasets and report all problems at once.
 
-Every image and every task annotation of the train/val/test datasets is read
-and checked with the loaders used in training (missing or unreadable files,
-annotation sizes that differ from the image, labels outside the classes and
-not ignore, normals that are not unit length, negative depth, ...). Unlike
+Every image and every task annotation of the train/val/test datasets
+(including the target and the auxiliary images of CompL's
+``CompositeDataset``) is read and checked with the loaders used in training:
+missing or unreadable files, annotation sizes that differ from the image,
+labels outside the classes and not ignore, normals that are not unit
+length, negative depth, files that do not fit the label encoding their
+dataset declares, ... Unlike
 training, which stops at the first bad file, the scan goes on and lists
 every problem; NaN/Inf pixels (treated as invalid in training) and
 annotations without any valid pixel are reported as warnings. The config's
-task consistency (head vs. datasets vs. metrics) is checked too.
+task consistency (tasks and class counts of head, datasets and metrics)
+is checked too.
 
 Exit code: 0 when no error was found (warnings allowed unless ``--strict``),
 1 otherwise.
@@ -23,7 +27,7 @@ import inspect
 import json
 import logging
 import sys
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 from mmengine.config import Config, DictAction
@@ -63,12 +67,29 @@ class _Collector(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def leaf_dataset_cfgs(dataset_cfg: dict) -> List[dict]:
-    """The concrete dataset configs inside wrappers (Concat, Repeat, ...)."""
-    if dataset_cfg.get('type') in WRAPPERS:
+def leaf_dataset_cfgs(dataset_cfg: dict) -> List[Tuple[dict, bool]]:
+    """The concrete dataset configs inside wrappers, each with whether only
+    its images are used.
+
+    ``ConcatDataset``/``RepeatDataset``/``ClassBalancedDataset`` are
+    unwrapped. A ``CompositeDataset`` (CompL) yields its target dataset
+    (images and annotations) and its auxiliary dataset (images only): its
+    ``aux_dataset``, or by default the target config without
+    ``label_fraction`` (the auxiliary task uses every image).
+    """
+    kind = dataset_cfg.get('type')
+    if kind in WRAPPERS:
         inner = dataset_cfg.get('datasets') or [dataset_cfg.get('dataset')]
         return [leaf for cfg in inner for leaf in leaf_dataset_cfgs(cfg)]
-    return [dataset_cfg]
+    if kind == 'CompositeDataset':
+        target = dict(dataset_cfg['dataset'])
+        aux = dataset_cfg.get('aux_dataset')
+        if aux is None:
+            aux = {k: v for k, v in target.items()
+                   if k not in ('label_fraction', 'label_fraction_seed')}
+        return leaf_dataset_cfgs(target) + [
+            (cfg, True) for cfg, _ in leaf_dataset_cfgs(dict(aux))]
+    return [(dataset_cfg, False)]
 
 
 def _scan_cfg(dataset_cfg: dict) -> dict:
@@ -88,12 +109,15 @@ def _scan_cfg(dataset_cfg: dict) -> dict:
     return cfg
 
 
-def check_sample(info: dict) -> Dict[str, List[str]]:
+def check_sample(info: dict,
+                 images_only: bool = False) -> Dict[str, List[str]]:
     """Read and check one sample's image and each task's annotation.
 
     Args:
         info (dict): ``dataset.get_data_info(i)`` (``img_path``,
             ``ann_info``, ``num_classes``).
+        images_only (bool): Check the image only (auxiliary images of
+            self-supervised tasks have no annotations).
 
     Returns:
         dict: ``errors`` and ``warnings`` (messages naming the file).
@@ -119,7 +143,8 @@ def check_sample(info: dict) -> Dict[str, List[str]]:
                               'values (training would propagate them)')
         except Exception as err:  # every failure is a finding
             errors.append(_message(err, info['img_path']))
-        for task, ann in (info.get('ann_info') or {}).items():
+        annotations = {} if images_only else (info.get('ann_info') or {})
+        for task, ann in annotations.items():
             loader = LoadMultiTaskAnnotations(tasks=[task])
             results = dict(img_path=info['img_path'], ann_info={task: ann},
                            num_classes=info.get('num_classes'))
@@ -167,8 +192,6 @@ def check_config(cfg: Config, splits: Sequence[str] = SPLITS,
         split and sample id), ``datasets`` (per dataset: name, samples
         scanned, error and warning counts).
     """
-    from mmseg.registry import DATASETS
-
     from mmmtl.utils import check_task_consistency
     report = dict(errors=[], warnings=[], datasets=[])
     try:
@@ -176,27 +199,47 @@ def check_config(cfg: Config, splits: Sequence[str] = SPLITS,
     except Exception as err:
         report['errors'].append(f'config: {err}')
     seen = set()
+    checked_images: Set[str] = set()
     for split in splits:
         loader = cfg.get(f'{split}_dataloader')
         if not loader or not loader.get('dataset'):
             continue
-        for dataset_cfg in leaf_dataset_cfgs(loader['dataset']):
+        for dataset_cfg, images_only in leaf_dataset_cfgs(loader['dataset']):
             key = repr(sorted((k, repr(v)) for k, v in dataset_cfg.items()
-                              if k != 'pipeline'))
+                              if k != 'pipeline')) + repr(images_only)
             if key in seen:
                 continue
             seen.add(key)
-            _scan_dataset(split, dataset_cfg, DATASETS, max_samples, report)
+            scan_dataset(split, dataset_cfg, report, max_samples,
+                         images_only, checked_images)
     return report
 
 
-def _scan_dataset(split: str, dataset_cfg: dict, registry,
-                  max_samples: Optional[int], report: dict) -> None:
-    name = f'{split}:{dataset_cfg.get("type")}'
+def scan_dataset(split: str, dataset_cfg: dict, report: dict,
+                 max_samples: Optional[int] = None,
+                 images_only: bool = False,
+                 checked_images: Optional[Set[str]] = None) -> None:
+    """Check every sample of one dataset config, adding to ``report``.
+
+    Args:
+        split (str): Dataloader the dataset belongs to (for messages).
+        dataset_cfg (dict): A concrete (unwrapped) dataset config.
+        report (dict): ``errors``, ``warnings`` and ``datasets`` lists.
+        max_samples (int, optional): Limit.
+        images_only (bool): Check the images only (auxiliary images).
+        checked_images (set[str], optional): Image files already checked by
+            an ``images_only`` scan or to skip in one (shared across the
+            datasets of a config).
+    """
+    from mmseg.registry import DATASETS
+    role = ' (auxiliary images)' if images_only else ''
+    name = f'{split}:{dataset_cfg.get("type")}{role}'
     summary = dict(name=name, samples=0, errors=0, warnings=0)
+    if images_only:
+        summary['already_checked'] = 0
     report['datasets'].append(summary)
     try:
-        dataset = registry.build(_scan_cfg(dataset_cfg))
+        dataset = DATASETS.build(_scan_cfg(dataset_cfg))
     except Exception as err:
         summary['errors'] += 1
         report['errors'].append(f'{name}: cannot build the dataset: {err}')
@@ -206,7 +249,12 @@ def _scan_dataset(split: str, dataset_cfg: dict, registry,
     for index in range(count):
         info = dataset.get_data_info(index)
         sample = info.get('sample_id', index)
-        found = check_sample(info)
+        if checked_images is not None:
+            if images_only and info['img_path'] in checked_images:
+                summary['already_checked'] += 1
+                continue
+            checked_images.add(info['img_path'])
+        found = check_sample(info, images_only)
         summary['samples'] += 1
         summary['errors'] += len(found['errors'])
         summary['warnings'] += len(found['warnings'])
@@ -227,9 +275,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     logger = MMLogger.get_instance('mmmtl_check_dataset')
     report = check_config(cfg, args.splits, args.max_samples)
     for summary in report['datasets']:
-        logger.info(f'{summary["name"]}: {summary["samples"]} samples, '
-                    f'{summary["errors"]} errors, {summary["warnings"]} '
-                    'warnings')
+        seen = (f' (+{summary["already_checked"]} already checked)'
+                if summary.get('already_checked') else '')
+        logger.info(f'{summary["name"]}: {summary["samples"]} samples'
+                    f'{seen}, {summary["errors"]} errors, '
+                    f'{summary["warnings"]} warnings')
     for message in report['warnings']:
         logger.warning(f'WARNING {message}')
     for message in report['errors']:

@@ -13,7 +13,9 @@ A dataset describes each sample's annotations in ``results['ann_info']``::
 :class:`LoadMultiTaskAnnotations` reads each file with the reader chosen by
 its extension (``.png``/``.jpg`` through OpenCV, keeping 16-bit values;
 ``.npy``; ``.mat`` through SciPy) and then applies the *decoding* options of
-the entry, documented in :func:`decode_annotation`. Every map is then checked
+the entry, documented in :func:`decode_annotation` (the raw array must fit
+the task encoding the dataset declares, see
+:class:`~mmmtl.structures.LabelEncoding`). Every map is then checked
 (size, value range, finiteness) and stored under the task's ``results_key``
 (see :mod:`mmmtl.structures.tasks`), which is appended to
 ``results['seg_fields']`` so geometric transforms move it.
@@ -28,7 +30,7 @@ from mmengine.logging import MMLogger
 from mmseg.registry import TRANSFORMS
 from PIL import Image, UnidentifiedImageError
 
-from mmmtl.structures import TaskSpec, check_tasks, get_task
+from mmmtl.structures import LabelEncoding, TaskSpec, check_tasks, get_task
 
 #: Readers by file extension: ``reader(path, **options) -> np.ndarray``.
 AnnotationReader = Callable[..., np.ndarray]
@@ -190,13 +192,92 @@ def decode_normals(raw: np.ndarray, encoding: str) -> np.ndarray:
     return normals
 
 
+def distinct_values(raw: np.ndarray, limit: int = 12) -> List:
+    """Up to ``limit`` distinct values of ``raw`` (for checks and messages;
+    a histogram for 8/16-bit arrays, which is much faster than sorting)."""
+    if raw.dtype in (np.uint8, np.uint16, np.bool_):
+        counts = np.bincount(raw.ravel().astype(np.int64),
+                             minlength=2)
+        values = np.flatnonzero(counts)
+    else:
+        values = np.unique(raw)
+    return values[:limit].tolist() if limit else values.tolist()
+
+
+def encoding_problem(raw: np.ndarray, encoding: LabelEncoding) -> \
+        Optional[str]:
+    """Why ``raw`` does not fit ``encoding``, or ``None`` when it does.
+
+    Args:
+        raw (np.ndarray): The array as read from the file.
+        encoding (LabelEncoding): The declared encoding.
+
+    Returns:
+        str | None: A description of the mismatch (dtype, values seen).
+    """
+    dtype = raw.dtype
+    if encoding.dtypes is not None:
+        if dtype.name not in encoding.dtypes:
+            return f'dtype {dtype.name}, expected {"/".join(encoding.dtypes)}'
+    elif dtype.kind not in encoding.dtype_kinds:
+        return f'dtype {dtype.name} is not accepted'
+    if encoding.values is not None:
+        values = distinct_values(raw, limit=0)
+        extra = [v for v in values if v not in encoding.values]
+        if extra:
+            return (f'values {values[:12]} seen, {extra[:12]} outside '
+                    f'{set(encoding.values)}')
+    if encoding.value_range is not None and raw.size:
+        low, high = encoding.value_range
+        finite = raw[np.isfinite(raw)] if dtype.kind == 'f' else raw
+        if finite.size and (finite.min() < low or finite.max() > high):
+            return (f'values in [{finite.min():.4g}, {finite.max():.4g}], '
+                    f'expected [{low:g}, {high:g}]')
+    if encoding.integral and dtype.kind == 'f':
+        finite = raw[np.isfinite(raw)]
+        if (finite != np.round(finite)).any():
+            frac = np.unique(finite[finite != np.round(finite)])[:5]
+            return f'non-integer values such as {frac.tolist()}'
+    if encoding.refuse_subset is not None:
+        values = distinct_values(raw, limit=0)
+        subset = encoding.refuse_subset
+        if set(values) <= set(subset) and max(subset) in values:
+            return (f'values {values} only: a {set(subset)} mask, which '
+                    'this encoding would decode to all negative')
+    return None
+
+
+def check_encoding(raw: np.ndarray, spec: TaskSpec, encoding: LabelEncoding,
+                   path: str) -> None:
+    """Refuse ``raw`` when it does not fit the declared ``encoding``.
+
+    Raises:
+        AnnotationError: Naming the file, the dtype/values seen, the
+            declared encoding and the task's encodings the file does fit.
+    """
+    problem = encoding_problem(raw, encoding)
+    if problem is None:
+        return
+    fitting = [name for name, other in spec.encodings.items()
+               if name != encoding.name and
+               encoding_problem(raw, other) is None]
+    hint = (f'; the file fits encoding {fitting}: if that is how this '
+            f'dataset stores {spec.name}, declare it on the dataset config, '
+            f"e.g. label_encodings=dict({spec.name}='{fitting[0]}')"
+            if fitting else '')
+    raise AnnotationError(
+        f'{path}: {spec.name} annotation ({raw.dtype.name}, values '
+        f'{distinct_values(raw)}) does not match the declared encoding '
+        f"'{encoding.name}' ({encoding.description}): {problem}{hint}")
+
+
 def decode_annotation(raw: np.ndarray, spec: TaskSpec,
                       label_map: Optional[Dict[int, int]] = None,
-                      label_offset: int = 0, scale: float = 1.0,
-                      encoding: str = 'float',
-                      binary_threshold: Optional[float] = None,
-                      renormalize: bool = False) -> np.ndarray:
-    """Turn a raw array into the task's canonical map.
+                      label_offset: int = 0,
+                      encoding: Optional[str] = None,
+                      renormalize: bool = False,
+                      path: str = '<array>') -> np.ndarray:
+    """Check a raw array against its declared encoding and decode it.
 
     Canonical maps: discrete and binary tasks int64 labels with the task's
     ignore value; depth float32 (0 = invalid); normals float32 (H, W, 3),
@@ -205,38 +286,46 @@ def decode_annotation(raw: np.ndarray, spec: TaskSpec,
     Args:
         raw (np.ndarray): Array as read from the file.
         spec (TaskSpec): The task.
-        label_map (dict[int, int], optional): See :func:`apply_label_map`.
+        label_map (dict[int, int], optional): See :func:`apply_label_map`
+            (discrete tasks).
         label_offset (int): See :func:`apply_label_map`.
-        scale (float): Multiplier for continuous values (e.g. ``1e-3`` for
-            depth in millimetres) or, for binary tasks, the divisor's
-            inverse before thresholding (``1 / 255`` for 8-bit masks).
-        encoding (str): Normals encoding, see :func:`decode_normals`.
-        binary_threshold (float, optional): Binary tasks: ``raw * scale >
-            threshold`` is positive. ``None`` expects raw {0, 1} labels.
+        encoding (str, optional): Name of one of the task's
+            :class:`~mmmtl.structures.LabelEncoding` (``spec.encodings``):
+            dtype and value set are checked, then the file is decoded
+            accordingly. Default: the task's ``default_encoding`` (class
+            ids; float depth/normals; binary ``{0, 1}``).
         renormalize (bool): Normals: rescale valid vectors to unit length
             (for encodings that lose precision, e.g. 8-bit PNGs).
+        path (str): The file, for messages.
 
     Returns:
         np.ndarray: The canonical map.
+
+    Raises:
+        AnnotationError: The array does not fit the declared encoding.
     """
-    if spec.is_discrete or spec.is_binary:
-        if spec.is_binary and binary_threshold is not None:
-            values = raw.astype(np.float64) * scale
-            labels = (values > binary_threshold).astype(np.int64)
-            if label_map:
-                labels = np.where(
-                    np.isin(raw, list(label_map)),
-                    apply_label_map(raw, label_map), labels)
-            return labels
+    try:
+        declared = spec.encoding(encoding)
+    except KeyError as err:
+        raise AnnotationError(f'{path}: {err.args[0]}') from None
+    check_encoding(raw, spec, declared, path)
+    if spec.is_discrete:
         return apply_label_map(raw, label_map or {}, label_offset)
+    if spec.is_binary:
+        if declared.threshold is not None:
+            values = raw.astype(np.float64) * declared.scale
+            return (values > declared.threshold).astype(np.int64)
+        if declared.positive_value is not None:
+            return (raw == declared.positive_value).astype(np.int64)
+        return raw.astype(np.int64)
     if spec.unit_norm:
-        normals = decode_normals(raw, encoding)
+        normals = decode_normals(raw, declared.name)
         if renormalize:
             norm = np.linalg.norm(normals, axis=-1, keepdims=True)
             normals = np.where(norm > 0, normals / np.maximum(norm, 1e-12),
                                0.0).astype(np.float32)
         return normals
-    return raw.astype(np.float32) * np.float32(scale)
+    return raw.astype(np.float32) * np.float32(declared.scale)
 
 
 class AnnotationChecker:
@@ -443,7 +532,7 @@ class LoadMultiTaskAnnotations(BaseTransform):
         if raw.ndim == 3 and spec.gt_channels == 1 and raw.shape[2] == 1:
             raw = raw[..., 0]
         try:
-            return decode_annotation(raw, spec, **options)
+            return decode_annotation(raw, spec, path=path, **options)
         except TypeError as err:
             raise AnnotationError(f'{path}: bad decoding options {options} '
                                   f'for task {spec.name!r} ({err})')

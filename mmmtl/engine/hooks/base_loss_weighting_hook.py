@@ -9,6 +9,7 @@ from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
 
 from mmmtl.models.segmentors.multitask_encoder_decoder import unwrap_model
+from .nonfinite_loss_hook import step_was_skipped
 
 DATA_BATCH = Optional[dict]
 
@@ -144,10 +145,16 @@ class BaseLossWeightingHook(Hook, metaclass=ABCMeta):
     def after_train_iter(self, runner, batch_idx: int,
                          data_batch: DATA_BATCH = None,
                          outputs: Optional[dict] = None) -> None:
-        """Accumulate the iteration's unweighted task losses (all ranks)."""
+        """Accumulate the iteration's unweighted task losses (all ranks).
+
+        A step skipped by :class:`~mmmtl.engine.hooks.NonFiniteLossHook`
+        (any rank had a non-finite loss; the decision is the same on every
+        rank) adds nothing to the window.
+        """
         if self.tasks is None:
             self._resolve_tasks(runner)
-        self.accumulate(outputs or {})
+        if not step_was_skipped(runner):
+            self.accumulate(outputs or {})
         if not self.by_epoch and self.every_n_train_iters(
                 runner, self.interval):
             self.end_window(runner, step=runner.iter + 1)

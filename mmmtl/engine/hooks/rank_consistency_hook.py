@@ -13,6 +13,7 @@ from mmengine.logging import MMLogger
 from mmseg.registry import HOOKS
 
 from mmmtl.models.segmentors.multitask_encoder_decoder import unwrap_model
+from mmmtl.utils.distributed import broadcast_buffers_from_rank0
 
 
 def state_digests(module: torch.nn.Module,
@@ -71,12 +72,19 @@ class RankConsistencyHook(Hook):
     the digests are all-gathered and any difference raises a
     ``RuntimeError`` naming the tensors and ranks.
 
+    Buffers: with ``DistributedDataParallel(broadcast_buffers=True)`` (the
+    default) DDP copies rank 0's buffers to every rank at the start of each
+    forward, so between steps the ranks hold the BatchNorm statistics of
+    their own last batch, which the next forward discards. The hook then
+    broadcasts rank 0's buffers first (what the next forward does anyway;
+    the trajectory is unchanged) and compares parameters and buffers, so it
+    works with plain BN. With ``broadcast_buffers=False`` buffers are
+    compared as they are: identical with SyncBN, legitimately different
+    with plain BN (set ``buffers=False`` there).
+
     Args:
         interval (int): Check every this many iterations.
-        buffers (bool): Also compare buffers. Note that DDP broadcasts
-            rank 0's buffers only if ``broadcast_buffers=True``; with plain
-            BatchNorm and ``broadcast_buffers=False`` the running statistics
-            legitimately differ, so set ``buffers=False`` there.
+        buffers (bool): Also compare buffers.
         dump_dir (str, optional): Also write each rank's digests to
             ``<dump_dir>/rank_digests_iter<it>_rank<r>.json``.
     """
@@ -107,6 +115,9 @@ class RankConsistencyHook(Hook):
         if world_size == 1:
             return
         model = unwrap_model(runner.model)
+        if self.buffers and getattr(runner.model, 'broadcast_buffers',
+                                    False):
+            broadcast_buffers_from_rank0(model)
         digests = state_digests(model, self.buffers)
         if self.dump_dir:
             os.makedirs(self.dump_dir, exist_ok=True)

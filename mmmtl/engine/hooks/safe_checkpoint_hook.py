@@ -239,6 +239,11 @@ class SafeCheckpointHook(CheckpointHook):
     # ---------------------------------------------------------- resuming --
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         """Keep the random states to restore if this load is a resume."""
+        if not isinstance(checkpoint, dict):
+            source = getattr(runner, '_load_from', None) or 'the checkpoint'
+            raise TypeError(
+                f'{source} holds a {type(checkpoint).__name__}; expected a '
+                "checkpoint dict with 'state_dict' and 'meta'")
         saved = checkpoint.get(RNG_STATE_KEY)
         self._resume_rng = None
         if not self.save_rng_state or saved is None:
