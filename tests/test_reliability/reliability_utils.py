@@ -69,11 +69,14 @@ def dump_cfg(cfg: Config, path: str) -> str:
 
 
 def child_env() -> Dict[str, str]:
-    """Environment of training subprocesses: this venv, one thread."""
+    """Environment of training subprocesses: this venv, one thread, the CPU
+    (``MMMTL_DEVICE=cpu``: gloo and CPU tensors also where a GPU is visible,
+    so 2-process runs work on a 1-GPU host and results are compared on one
+    kind of device)."""
     env = dict(os.environ)
     env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
     env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env['PATH']
-    env.update(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    env.update(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', MMMTL_DEVICE='cpu')
     env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
     return env
 
