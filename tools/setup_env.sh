@@ -136,49 +136,6 @@ stamp_of() {
         | sha256sum | cut -c1-16
 }
 
-# Sourced (tests): define the functions only.
-[[ "${BASH_SOURCE[0]}" == "$0" ]] || return 0
-
-if [[ "${1:-}" == "--print-plan" ]]; then
-    if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
-        log "--print-plan needs torch in $VENV (run bash tools/setup_env.sh first)"
-        exit 1
-    fi
-    plan_mmcv_build
-    print_plan
-    exit 0
-elif [[ $# -gt 0 ]]; then
-    log "unknown argument '$1' (expected nothing or --print-plan)"
-    exit 2
-fi
-
-STAMP_FILE="$VENV/.mmmtl-stamp"
-STAMP="$(stamp_of)"
-if [[ -f "$STAMP_FILE" && "$(cat "$STAMP_FILE")" == "$STAMP" ]]; then
-    log "environment $VENV is up to date"
-    exit 0
-fi
-SETUP_START=$SECONDS
-
-if [[ ! -x "$VENV/bin/python" ]]; then
-    log "step 1/5: creating virtual environment $VENV"
-    "$PYTHON" -m venv "$VENV"
-else
-    log "step 1/5: reusing virtual environment $VENV"
-fi
-PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
-"${PIP[@]}" install -q --upgrade "pip>=23" "setuptools<80" wheel
-
-log "step 2/5: installing torch (requirements/torch.txt)"
-"${PIP[@]}" install -q -r "$ROOT/requirements/torch.txt"
-
-plan_mmcv_build
-if [[ "$TORCH" != "$(torch_version)" ]]; then
-    log "torch $TORCH is installed but requirements/torch.txt pins $(torch_version)"
-    exit 1
-fi
-log "mmcv build: $BUILD ($WHY)${ARCHS:+, TORCH_CUDA_ARCH_LIST=$ARCHS}"
-
 mmcv_ok() {
     "$VENV/bin/python" - <<EOF 2>/dev/null
 import mmcv, torch
@@ -225,6 +182,49 @@ build_mmcv_wheel() {
     cp "$built" "$WHEEL_DIR/.partial.whl"
     mv "$WHEEL_DIR/.partial.whl" "$WHEEL_DIR/$(basename "$built")"
 }
+
+# Sourced (tests): define the functions only.
+[[ "${BASH_SOURCE[0]}" == "$0" ]] || return 0
+
+if [[ "${1:-}" == "--print-plan" ]]; then
+    if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
+        log "--print-plan needs torch in $VENV (run bash tools/setup_env.sh first)"
+        exit 1
+    fi
+    plan_mmcv_build
+    print_plan
+    exit 0
+elif [[ $# -gt 0 ]]; then
+    log "unknown argument '$1' (expected nothing or --print-plan)"
+    exit 2
+fi
+
+STAMP_FILE="$VENV/.mmmtl-stamp"
+STAMP="$(stamp_of)"
+if [[ -f "$STAMP_FILE" && "$(cat "$STAMP_FILE")" == "$STAMP" ]]; then
+    log "environment $VENV is up to date"
+    exit 0
+fi
+SETUP_START=$SECONDS
+
+if [[ ! -x "$VENV/bin/python" ]]; then
+    log "step 1/5: creating virtual environment $VENV"
+    "$PYTHON" -m venv "$VENV"
+else
+    log "step 1/5: reusing virtual environment $VENV"
+fi
+PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
+"${PIP[@]}" install -q --upgrade "pip>=23" "setuptools<80" wheel
+
+log "step 2/5: installing torch (requirements/torch.txt)"
+"${PIP[@]}" install -q -r "$ROOT/requirements/torch.txt"
+
+plan_mmcv_build
+if [[ "$TORCH" != "$(torch_version)" ]]; then
+    log "torch $TORCH is installed but requirements/torch.txt pins $(torch_version)"
+    exit 1
+fi
+log "mmcv build: $BUILD ($WHY)${ARCHS:+, TORCH_CUDA_ARCH_LIST=$ARCHS}"
 
 if ! mmcv_ok; then
     if ! ls "$WHEEL_DIR"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then

@@ -133,3 +133,43 @@ def test_setup_py_pins_and_skip_pins(skip):
         assert not [r for r in reqs if r.startswith('torch')]
     else:
         assert 'mmsegmentation==1.2.2' in reqs and 'torch==2.14.1' in reqs
+
+
+def test_build_mmcv_wheel_flow(tmp_path):
+    """build_mmcv_wheel with a stand-in pip: the source gets the C++20
+    patch, the build runs with the CUDA settings of the plan and progress
+    lines, and the wheel lands in the plan's cache folder."""
+    src = tmp_path / 'sdist' / 'mmcv-2.1.0'
+    for sub in ('pytorch', 'pytorch/cpu', 'pytorch/cuda'):
+        (src / 'mmcv/ops/csrc' / sub).mkdir(parents=True)
+    for name in ('a.cpp', 'b.cpp', 'cpu/c.cpp', 'cuda/d.cu'):
+        (src / 'mmcv/ops/csrc/pytorch' / name).write_text('')
+    (src / 'setup.py').write_text("flags = ['-std=c++14', '-std=c++17']\n")
+    subprocess.run(['tar', '-czf', str(tmp_path / 'mmcv-2.1.0.tar.gz'),
+                    '-C', str(tmp_path / 'sdist'), 'mmcv-2.1.0'], check=True)
+    log = tmp_path / 'pip.log'
+    _executable(str(tmp_path / 'fake_pip'), f'''#!/bin/bash
+echo "$@ FORCE_CUDA=$FORCE_CUDA ARCH=$TORCH_CUDA_ARCH_LIST" >> {log}
+if [[ "$1" == download ]]; then cp {tmp_path}/mmcv-2.1.0.tar.gz "${{@: -1}}"; fi
+if [[ "$1" == wheel ]]; then
+    src="${{@: -1}}"; grep -q 'c++20' "$src/setup.py" || exit 3
+    mkdir -p "$src/build/t"; touch "$src/build/t/a.o" "$src/build/t/b.o"
+    sleep 2.5
+    while [[ "$1" != -w ]]; do shift; done
+    mkdir -p "$2"; touch "$2/mmcv-2.1.0-cp311-cp311-linux_x86_64.whl"
+fi
+''')
+    cmd = (f'source {SCRIPT}; PIP=({tmp_path}/fake_pip); BUILD=cuda; '
+           f'ARCHS="9.0"; TORCH=2.14.1; WHEEL_DIR={tmp_path}/cache/w; '
+           'MMMTL_PROGRESS_INTERVAL=1 build_mmcv_wheel')
+    proc = subprocess.run(['bash', '-c', cmd], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / 'cache' / 'w' /
+            'mmcv-2.1.0-cp311-cp311-linux_x86_64.whl').exists()
+    assert 'with CPU and CUDA ops (arch 9.0)' in proc.stderr
+    # 2 pytorch/*.cpp + 1 cpu/*.cpp + 1 cuda/*.cu sources
+    assert 'elapsed, 2/4 objects compiled' in proc.stderr
+    calls = log.read_text().splitlines()
+    assert calls[1].startswith('wheel ') and \
+        calls[1].endswith('FORCE_CUDA=1 ARCH=9.0')
