@@ -121,9 +121,12 @@ def _run(model, data, device, dtype):
         with torch.autocast(device, dtype=dtype):
             losses = model.loss(data['inputs'], data['data_samples'])
     total, _ = model.parse_losses(losses)
-    total.backward()
-    grad = torch.cat([p.grad.flatten().float() for p in model.parameters()
-                      if p.grad is not None])
+    # float16: a fixed loss scale, as AmpOptimWrapper's GradScaler applies,
+    # keeps small gradients above float16's underflow
+    scale = 1024.0 if dtype == torch.float16 else 1.0
+    (total * scale).backward()
+    grad = torch.cat([p.grad.flatten().float() / scale
+                      for p in model.parameters() if p.grad is not None])
     return {k: v.item() for k, v in losses.items() if 'loss' in k}, grad
 
 
