@@ -134,7 +134,7 @@ def test_chunked_passes_gradcheck():
     inputs = tuple(t.requires_grad_() for t in inputs)
     assert torch.autograd.gradcheck(
         lambda *a: affinity_diffusion_chunked(*a, (2, 3), 0.5, chunk_size=4),
-        inputs)
+        inputs, fast_mode=True)
 
 
 def test_shifted_features_and_fold_are_adjoint():
