@@ -1,5 +1,14 @@
-"""Installation script of mmmtl (``pip install -e .``)."""
+"""Installation script of mmmtl (``pip install -e .``).
+
+``MMMTL_SKIP_PINS=1 pip install -e .`` installs into an existing
+MMSegmentation environment without our exact pins: requirements keep their
+names only (what is missing gets installed, what is there stays), and torch /
+torchvision are left to the environment. ``pip install --no-deps -e .``
+installs nothing else at all.
+"""
+import os
 import os.path as osp
+import re
 
 from setuptools import find_packages, setup
 
@@ -20,6 +29,16 @@ def read_requirements(name: str) -> list:
         return [line for line in lines if line]
 
 
+def install_requires() -> list:
+    """Pinned requirements, or bare names with ``MMMTL_SKIP_PINS=1``."""
+    if os.environ.get('MMMTL_SKIP_PINS', '') not in ('', '0'):
+        return [
+            re.split(r'[<>=!~;\[ ]', req, maxsplit=1)[0]
+            for req in read_requirements('runtime')
+        ]
+    return read_requirements('torch') + read_requirements('runtime')
+
+
 setup(
     name='mmmtl',
     version=read_version(),
@@ -29,7 +48,7 @@ setup(
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
     include_package_data=True,
     python_requires='>=3.10',
-    install_requires=read_requirements('torch') + read_requirements('runtime'),
+    install_requires=install_requires(),
     extras_require=dict(
         tests=read_requirements('tests'),
         optional=read_requirements('optional')),

@@ -8,6 +8,12 @@ and ``default_scope = 'mmseg'``.
 """
 from .version import __version__, version_info
 
+# Before anything imports mmpretrain: contain its optional multimodal import
+# (fails with transformers >= 5, see mmmtl.utils.optional_imports).
+from .utils.optional_imports import guard_mmpretrain_multimodal  # noqa: E402
+
+guard_mmpretrain_multimodal()
+
 from . import structures  # noqa: E402,F401  (isort:skip)
 from . import datasets  # noqa: E402,F401  (isort:skip)
 from . import models  # noqa: E402,F401  (isort:skip)

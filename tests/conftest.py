@@ -1,7 +1,15 @@
-"""Shared fixtures: a tiny synthetic dataset generated once per session."""
+"""Shared fixtures (a tiny synthetic dataset generated once per session)
+and the ``cuda`` marker.
+
+Tests of CUDA paths (float16 autocast, NCCL, CUDA memory accounting, mmcv's
+CUDA ops) carry ``@pytest.mark.cuda``: they run where a GPU is visible and
+are skipped, with the reason shown, everywhere else. ``pytest -m cuda``
+selects only them, ``pytest -m "not cuda"`` leaves them out.
+"""
 import os.path as osp
 
 import pytest
+import torch
 from mmengine.registry import init_default_scope
 
 import mmmtl  # noqa: F401  (registers every module)
@@ -19,3 +27,17 @@ def tiny_synthetic_root(tmp_path_factory) -> str:
     root = osp.join(str(tmp_path_factory.mktemp('data')), 'synthetic')
     generate_synthetic_dataset(root, **TINY)
     return root
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'cuda: needs a CUDA GPU (skipped without one)')
+
+
+def pytest_collection_modifyitems(config, items):
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason='needs a CUDA GPU (none is visible)')
+    for item in items:
+        if item.get_closest_marker('cuda') is not None:
+            item.add_marker(skip)

@@ -4,12 +4,17 @@ import argparse
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
+# MMMTL_DEVICE=cpu runs on the CPU where a GPU is visible: hide the GPUs
+# before any import can initialise CUDA (see mmmtl.utils.runtime).
+if os.environ.get('MMMTL_DEVICE', '').strip().lower() == 'cpu':
+    os.environ['CUDA_VISIBLE_DEVICES'] = ''
 
-from mmmtl.utils import check_task_consistency, setup_runtime
-from mmmtl.utils.checkpoint_safety import (format_load_report,
-                                           load_runner_checkpoint)
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from mmmtl.utils import check_task_consistency, setup_runtime  # noqa: E402
+from mmmtl.utils.checkpoint_safety import (  # noqa: E402
+    format_load_report, load_runner_checkpoint)
 
 
 def parse_args() -> argparse.Namespace:

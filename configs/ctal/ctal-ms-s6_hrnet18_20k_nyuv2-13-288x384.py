@@ -24,6 +24,6 @@ model = dict(
         # anchor-chunked affinity path: same results, a fraction of the
         # memory of the dense N x HW x HW tensors at 1/4 scale
         memory_efficient=True,
-        chunk_size=256,
+        chunk_size='auto',
         norm_cfg=norm_cfg,
         num_classes=head_num_classes))

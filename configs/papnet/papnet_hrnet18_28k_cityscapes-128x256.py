@@ -17,6 +17,6 @@ model = dict(
         gamma=0.05,
         scale_by_hw=True,
         memory_efficient=True,
-        chunk_size=256,
+        chunk_size='auto',
         norm_cfg=norm_cfg,
         num_classes=head_num_classes))

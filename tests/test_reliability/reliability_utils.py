@@ -8,6 +8,7 @@ import subprocess
 import sys
 from typing import Dict, List, Optional
 
+import torch
 from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -20,7 +21,8 @@ def tiny_train_cfg(root: str, iters: int, ckpt_interval: int,
                    sync_bn: bool = False, with_val: bool = True) -> Config:
     """The demo config with a tiny backbone on the tiny synthetic data.
 
-    Deterministic settings: fixed seed, ``deterministic=True``, a constant
+    Deterministic settings: fixed seed, ``deterministic=True`` (without
+    CUDA), a constant
     learning rate and loss logging at every iteration. ``with_val=False``
     drops validation and testing.
     """
@@ -49,7 +51,10 @@ def tiny_train_cfg(root: str, iters: int, ckpt_interval: int,
                                         max_keep_ckpts=1)
     cfg.default_hooks.visualization = dict(
         type='MultiTaskVisualizationHook', draw=False)
-    cfg.randomness = dict(seed=0, deterministic=True)
+    # deterministic algorithms on the CPU only: on CUDA (in-process tests on
+    # a GPU host) bilinear upsampling's backward has no deterministic kernel
+    # and cuBLAS needs CUBLAS_WORKSPACE_CONFIG; children run on the CPU
+    cfg.randomness = dict(seed=0, deterministic=not torch.cuda.is_available())
     cfg.custom_imports = dict(imports=[
         'mmmtl', 'mmmtl.engine.hooks.fault_injection_hook',
         'mmmtl.engine.hooks.rank_consistency_hook'],
@@ -69,11 +74,14 @@ def dump_cfg(cfg: Config, path: str) -> str:
 
 
 def child_env() -> Dict[str, str]:
-    """Environment of training subprocesses: this venv, one thread."""
+    """Environment of training subprocesses: this venv, one thread, the CPU
+    (``MMMTL_DEVICE=cpu``: gloo and CPU tensors also where a GPU is visible,
+    so 2-process runs work on a 1-GPU host and results are compared on one
+    kind of device)."""
     env = dict(os.environ)
     env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
     env['PATH'] = osp.dirname(sys.executable) + os.pathsep + env['PATH']
-    env.update(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    env.update(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1', MMMTL_DEVICE='cpu')
     env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
     return env
 

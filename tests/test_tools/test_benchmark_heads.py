@@ -112,3 +112,13 @@ def test_main(tmp_path):
     # same model as its "STL" config: relative parameters exactly 1
     row = [line for line in table.splitlines() if 'tiny_two' in line][0]
     assert '| 1.000 |' in row
+
+
+@pytest.mark.cuda
+def test_cuda_time_and_memory(tmp_path):
+    """On a GPU the peak is CUDA memory accounting (allocator statistics)."""
+    path = _write_cfg(tmp_path, 'tiny_cuda', ['semseg', 'depth'])
+    result = bh.measure_config(path, (32, 40), batch=2, repeats=1,
+                               device='cuda', flops=False)
+    assert result['time'] > 0
+    assert result['peak'] > 0  # activations of a training step on the GPU

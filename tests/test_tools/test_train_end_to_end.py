@@ -50,3 +50,32 @@ def test_demo_config_trains_and_evaluates(tiny_synthetic_root, tmp_path):
             key = f'{task}/{spec.name}'
             assert key in metrics and np.isfinite(metrics[key]), key
     assert osp.isfile(osp.join(tmp_path, 'iter_40.pth'))
+
+
+def test_amp_is_refused_on_the_cpu_and_gpus_are_hidden(tmp_path):
+    """``tools/train.py --amp`` with ``MMMTL_DEVICE=cpu`` (the CPU case on
+    any host) stops with the clear message before building anything, and
+    the tool hid the GPUs from PyTorch before importing it."""
+    import os
+    import subprocess
+    import sys
+    script = (
+        'import os, runpy, sys\n'
+        f'sys.argv = ["train.py", {DEMO!r}, "--amp", "--work-dir", '
+        f'{str(tmp_path)!r}]\n'
+        'try:\n'
+        '    runpy.run_path(os.path.join("tools", "train.py"), '
+        'run_name="__main__")\n'
+        'except RuntimeError as e:\n'
+        '    print("REFUSED:", e)\n'
+        'print("CUDA_VISIBLE_DEVICES=" + repr(os.environ.get('
+        '"CUDA_VISIBLE_DEVICES")))\n')
+    env = dict(os.environ, MMMTL_DEVICE='cpu',
+               PYTHONPATH=REPO + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    proc = subprocess.run([sys.executable, '-c', script], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    assert 'REFUSED: mixed precision (--amp / AmpOptimWrapper) needs a ' \
+        'CUDA GPU' in out, out[-3000:]
+    assert "CUDA_VISIBLE_DEVICES=''" in out

@@ -163,9 +163,10 @@ def measure_config(path: str, shape: Sequence[int], batch: int,
     result = dict(config=path, tasks=list(model.tasks),
                   params=count_params(model))
     if flops:
-        # The chunked affinity paths are custom autograd functions, which
-        # the tracer does not count: FLOPs come from the dense path (the
-        # same arithmetic; chunking only adds recomputation in backward).
+        # The memory-efficient affinity path is a custom autograd function,
+        # which the tracer does not count: FLOPs come from the dense path,
+        # the computation as the papers define it (the factorised path
+        # computes the same function with fewer operations).
         head = cfg.model.get('decode_head', {})
         if head.get('memory_efficient'):
             dense_cfg = load_config(path, cfg_options)

@@ -11,6 +11,7 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from mmmtl.structures import TASKS, MultiTaskDataSample, TaskSpec, check_tasks
+from mmmtl.utils.precision import float32_region, upcast
 
 #: What a head's ``forward`` returns. ``preds``: task -> (B, C_t, h, w) final
 #: logits / values; ``feats``: task -> (B, C, h_f, w_f) task features used for
@@ -242,15 +243,21 @@ class BaseMultiTaskHead(BaseModule, metaclass=ABCMeta):
             gt (Tensor): (B, C_gt, H, W) ground truth.
 
         Returns:
-            Tensor: Scalar loss (ignore/invalid pixels excluded).
+            Tensor: Scalar loss (ignore/invalid pixels excluded), computed in
+            float32 for half-precision predictions, also under autocast
+            (reductions over every pixel: a bfloat16 sum of a batch's
+            per-pixel losses keeps 8 significant bits).
         """
         spec = TASKS[task]
-        pred = resize(pred, size=gt.shape[2:], mode='bilinear',
-                      align_corners=self.align_corners)
-        loss_fn = self.losses[task]
-        if spec.is_discrete:
-            return loss_fn(pred, gt[:, 0], ignore_index=spec.ignore_value)
-        return loss_fn(pred, gt.to(pred.dtype), valid_mask(gt, spec))
+        (pred, ) = upcast(pred)
+        with float32_region(pred.device):
+            pred = resize(pred, size=gt.shape[2:], mode='bilinear',
+                          align_corners=self.align_corners)
+            loss_fn = self.losses[task]
+            if spec.is_discrete:
+                return loss_fn(pred, gt[:, 0],
+                               ignore_index=spec.ignore_value)
+            return loss_fn(pred, gt.to(pred.dtype), valid_mask(gt, spec))
 
     def predict(self, inputs: Sequence[Tensor], batch_img_metas: List[dict],
                 test_cfg: Optional[dict] = None) -> Dict[str, Tensor]:

@@ -1,6 +1,6 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
 """PAP-Net's cross-task affinity propagation (Zhang et al., CVPR 2019)."""
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -8,7 +8,7 @@ from mmengine.model import BaseModule
 from torch import Tensor
 
 from .affinity import (affinity_diffusion_chunked, affinity_diffusion_dense,
-                       normalize_columns)
+                       check_chunk_size, normalize_columns)
 
 
 class TaskAffinityPropagation(BaseModule):
@@ -24,7 +24,7 @@ class TaskAffinityPropagation(BaseModule):
 
     The weighted sum is exactly CTAL's grouped convolution with a 1x1 kernel
     whose weights are shared by all positions and no bias, so the same dense
-    and memory-efficient (anchor-chunked) ops of
+    and memory-efficient (factorised, anchor-chunked) ops of
     :mod:`mmmtl.models.layers.affinity` compute it; unlike CTAL it has no
     per-position parameters and works at any resolution.
 
@@ -41,8 +41,9 @@ class TaskAffinityPropagation(BaseModule):
         tasks (Sequence[str]): Tasks.
         gamma (float): Blending factor (0.05).
         scale_by_hw (bool): Scale the diffused features by ``1 / HW``.
-        memory_efficient (bool): Anchor-chunked path.
-        chunk_size (int): Anchor rows per chunk.
+        memory_efficient (bool): Factorised, anchor-chunked path (no
+            ``HW x HW`` matrix).
+        chunk_size (int | str): Anchor rows per block, or ``'auto'``.
     """
 
     def __init__(self,
@@ -50,20 +51,18 @@ class TaskAffinityPropagation(BaseModule):
                  gamma: float = 0.05,
                  scale_by_hw: bool = True,
                  memory_efficient: bool = False,
-                 chunk_size: int = 256,
+                 chunk_size: Union[int, str] = 'auto',
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
         self.tasks = list(tasks)
         if not 0.0 <= gamma <= 1.0:
             raise ValueError(f'gamma must be in [0, 1], got {gamma}')
-        if int(chunk_size) <= 0:
-            raise ValueError(f'chunk_size must be positive, got {chunk_size}')
         n = len(self.tasks)
         self.alpha = nn.Parameter(torch.full((n, n), 1.0 / n))
         self.gamma = gamma
         self.scale_by_hw = scale_by_hw
         self.memory_efficient = memory_efficient
-        self.chunk_size = int(chunk_size)
+        self.chunk_size = check_chunk_size(chunk_size)
 
     def forward(self, feats: Dict[str, Tensor]) -> Dict[str, Tensor]:
         """task -> (B, C, H, W) -> task -> (B, C, H, W) refined."""

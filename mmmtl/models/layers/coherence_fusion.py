@@ -11,6 +11,7 @@ from mmengine.model import BaseModule
 from mmseg.models.utils import resize
 from torch import Tensor
 
+from mmmtl.utils.precision import float32_region, upcast
 from .cbam import CBAM
 
 
@@ -29,7 +30,9 @@ def cosine_coherence_loss(x: Tensor, y: Tensor, eps: float = 1e-8) -> Tensor:
     if x.shape != y.shape:
         raise ValueError(f'cosine_coherence_loss needs equal shapes, got '
                          f'{tuple(x.shape)} and {tuple(y.shape)}')
-    return (1.0 - F.cosine_similarity(x, y, dim=1, eps=eps)).mean()
+    x, y = upcast(x, y)  # norms and the mean over pixels in float32
+    with float32_region(x.device):
+        return (1.0 - F.cosine_similarity(x, y, dim=1, eps=eps)).mean()
 
 
 def cross_task_attention(query: Tensor, key: Tensor, value: Tensor,
@@ -50,10 +53,14 @@ def cross_task_attention(query: Tensor, key: Tensor, value: Tensor,
     Returns:
         Tensor: (B, C_v, N_q).
     """
+    # float32 under autocast: unscaled logits (scale 1) of C-dim features
+    # lose the softmax's ordering in bfloat16 and can overflow float16
+    query, key, value = upcast(query, key, value)
     q = query.transpose(1, 2).unsqueeze(1)
     k = key.transpose(1, 2).unsqueeze(1)
     v = value.transpose(1, 2).unsqueeze(1)
-    out = F.scaled_dot_product_attention(q, k, v, scale=scale)
+    with float32_region(q.device):
+        out = F.scaled_dot_product_attention(q, k, v, scale=scale)
     return out.squeeze(1).transpose(1, 2)
 
 

@@ -1,7 +1,7 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
 """The CTAL cross-task distillation module (Sinodinos & Armanfard, WACV 2025).
 """
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -10,7 +10,7 @@ from mmseg.models.utils import resize
 from torch import Tensor
 
 from .affinity import (affinity_diffusion_chunked, affinity_diffusion_dense,
-                       normalize_columns)
+                       check_chunk_size, normalize_columns)
 
 
 class CrossTaskAffinity(BaseModule):
@@ -53,9 +53,11 @@ class CrossTaskAffinity(BaseModule):
             (the authors' released code) instead of one per task (the
             paper's text and Fig. 2).
         scale_by_hw (bool): Scale the diffused features by ``1 / HW``.
-        memory_efficient (bool): Use the anchor-chunked path with
-            recomputation in backward instead of the dense reference.
-        chunk_size (int): Anchor rows per chunk of the memory-efficient path.
+        memory_efficient (bool): Use the factorised, anchor-chunked path
+            (no ``HW x HW`` matrix, see :mod:`mmmtl.models.layers.affinity`)
+            instead of the dense reference.
+        chunk_size (int | str): Anchor rows per block of the memory-efficient
+            path, or ``'auto'`` (as many as fit a 512 MiB budget).
         align_corners (bool): Interpolation setting for grid resampling.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -69,7 +71,7 @@ class CrossTaskAffinity(BaseModule):
                  shared_fusion: bool = False,
                  scale_by_hw: bool = False,
                  memory_efficient: bool = False,
-                 chunk_size: int = 256,
+                 chunk_size: Union[int, str] = 'auto',
                  align_corners: bool = False,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg=init_cfg)
@@ -85,8 +87,6 @@ class CrossTaskAffinity(BaseModule):
                              f'{kernel_size}')
         if not 0.0 <= gamma <= 1.0:
             raise ValueError(f'gamma must be in [0, 1], got {gamma}')
-        if int(chunk_size) <= 0:
-            raise ValueError(f'chunk_size must be positive, got {chunk_size}')
         self.channels = channels
         self.grid_size = grid_size
         self.kernel_size = kernel_size
@@ -94,7 +94,7 @@ class CrossTaskAffinity(BaseModule):
         self.shared_fusion = shared_fusion
         self.scale_by_hw = scale_by_hw
         self.memory_efficient = memory_efficient
-        self.chunk_size = int(chunk_size)
+        self.chunk_size = check_chunk_size(chunk_size)
         self.align_corners = align_corners
         positions = grid_size[0] * grid_size[1]
         num_tasks = len(self.tasks)

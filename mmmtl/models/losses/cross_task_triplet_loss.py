@@ -20,6 +20,7 @@ from torch import Tensor
 
 from mmmtl.models.decode_heads.base_multitask_head import stack_gt, valid_mask
 from mmmtl.structures import TASKS, MultiTaskDataSample, check_tasks
+from mmmtl.utils.precision import float32_region
 from .triplet_mining import (NEGATIVE_MINING, POSITIVE_MINING,
                              TRIPLET_DISTANCES, downsample_gt, mine_triplets,
                              pair_masks, promote_half, sample_anchors,
@@ -383,6 +384,11 @@ class CrossTaskTripletLoss(BaseModule):
         Returns:
             tuple[Tensor, Tensor]: Scalar loss sum and anchor count.
         """
+        with float32_region(proj.device):  # distances, mining in float32
+            return self._pair_loss(proj, gt, source)
+
+    def _pair_loss(self, proj: Tensor, gt: Tensor,
+                   source: str) -> Tuple[Tensor, Tensor]:
         spec = TASKS[source]
         b, c, h, w = proj.shape
         feats = proj.flatten(2).transpose(1, 2)  # (B, L, C')

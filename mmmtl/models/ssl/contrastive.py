@@ -5,6 +5,8 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor
 
+from mmmtl.utils.precision import float32_region, upcast
+
 
 def info_nce_logits(query: Tensor, key: Tensor, negatives: Tensor,
                     own_mask: Optional[Tensor] = None
@@ -25,10 +27,14 @@ def info_nce_logits(query: Tensor, key: Tensor, negatives: Tensor,
 
     Returns:
         tuple[Tensor, Tensor]: (N, 1) positive and (N, K) negative logits
-        (cosine similarities, before the temperature).
+        (cosine similarities, before the temperature), in float32 for half
+        inputs, also under autocast: divided by a temperature of 0.2 and
+        compared by a softmax, bfloat16's 8 bits would blur them.
     """
-    pos = (query * key).sum(dim=1, keepdim=True)
-    neg = query @ negatives
+    query, key, negatives = upcast(query, key, negatives)
+    with float32_region(query.device):
+        pos = (query * key).sum(dim=1, keepdim=True)
+        neg = query @ negatives.to(query.dtype)
     if own_mask is not None:
         neg = neg.masked_fill(own_mask, float('-inf'))
     return pos, neg
@@ -49,7 +55,10 @@ def dense_correspondence(query_feats: Tensor, key_feats: Tensor) -> Tensor:
     Returns:
         Tensor: (N, S) long indices into the S' key locations.
     """
-    sim = torch.bmm(query_feats.transpose(1, 2), key_feats)  # N, S, S'
+    query_feats, key_feats = upcast(query_feats, key_feats)
+    with float32_region(query_feats.device):
+        sim = torch.bmm(query_feats.transpose(1, 2),
+                        key_feats.to(query_feats.dtype))  # N, S, S'
     return sim.argmax(dim=2)
 
 

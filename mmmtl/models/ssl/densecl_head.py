@@ -9,6 +9,7 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from mmmtl.structures import MultiTaskDataSample
+from mmmtl.utils.precision import l2_normalize
 from .base_ssl_head import SSLEncoder, ssl_indices
 from .contrastive import dense_correspondence, gather_locations, \
     info_nce_logits
@@ -21,7 +22,7 @@ def grid_features(feats: Tensor, num_grid: Optional[int]) -> Tensor:
     ``num_grid`` grid (adaptive average pooling; S = h * w if None)."""
     if num_grid is not None:
         feats = F.adaptive_avg_pool2d(feats, num_grid)
-    return F.normalize(feats.flatten(2), dim=1)
+    return l2_normalize(feats.flatten(2), dim=1)
 
 
 @MODELS.register_module()
@@ -91,15 +92,15 @@ class DenseCLSSLHead(MoCoSSLHead):
         im_q, im_k = self._two_views(views)
         feats_q = self.features(encoder, im_q)
         glob_q, grid_q, _ = self.project(feats_q)
-        query = F.normalize(glob_q, dim=1)  # B, D
-        query_grid = F.normalize(grid_q, dim=1)  # B, D, S
+        query = l2_normalize(glob_q, dim=1)  # B, D
+        query_grid = l2_normalize(grid_q, dim=1)  # B, D, S
         ident_q = grid_features(feats_q, self.num_grid)  # B, C, S
 
         self._momentum_step(encoder)
         feats_k, (glob_k, grid_k, pooled_k) = self.momentum_outputs(im_k)
-        key = F.normalize(glob_k, dim=1)
-        key_grid = F.normalize(grid_k, dim=1)
-        key_pooled = F.normalize(pooled_k, dim=1)
+        key = l2_normalize(glob_k, dim=1)
+        key_grid = l2_normalize(grid_k, dim=1)
+        key_pooled = l2_normalize(pooled_k, dim=1)
         ident_k = grid_features(feats_k, self.num_grid)
 
         ids = ssl_indices(data_samples, views.device) \

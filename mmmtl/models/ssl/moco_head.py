@@ -4,7 +4,6 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.dist import get_world_size
 from mmpretrain.models.heads import ContrastiveHead
 from mmpretrain.models.necks import MoCoV2Neck
@@ -13,6 +12,7 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from mmmtl.structures import MultiTaskDataSample
+from mmmtl.utils.precision import l2_normalize
 from .base_ssl_head import (BaseSSLHead, SSLEncoder, encode_features,
                             ssl_indices)
 from .contrastive import info_nce_logits
@@ -185,11 +185,11 @@ class MoCoSSLHead(BaseSSLHead):
             (percent of queries whose positive has the largest logit).
         """
         im_q, im_k = self._two_views(views)
-        query = F.normalize(self.project(self.features(encoder, im_q))[0],
-                            dim=1)
+        query = l2_normalize(self.project(self.features(encoder, im_q))[0],
+                             dim=1)
         self._momentum_step(encoder)
         _, (key, ) = self.momentum_outputs(im_k)
-        key = F.normalize(key, dim=1)
+        key = l2_normalize(key, dim=1)
         ids = ssl_indices(data_samples, views.device) \
             if self.negative_bank == 'memory_bank' else None
         pos, neg = info_nce_logits(query, key, self.bank.negatives(),
