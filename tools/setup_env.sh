@@ -16,9 +16,9 @@
 #   MAX_JOBS         parallel compile jobs (default: number of cores)
 #   MMMTL_PROGRESS_INTERVAL  seconds between progress lines of the mmcv build (30)
 #
-# mmcv 2.1.0 has no wheel for this torch, so it is compiled once (about 7
-# minutes on 2 cores for the CPU ops; the reporter measured 6 minutes
-# on 16 cores with the CUDA ops for one architecture) and the wheel is cached
+# mmcv 2.1.0 has no wheel for this torch, so it is compiled once (7 to 22
+# minutes on 2 cores for the CPU ops, depending on load; 6 minutes on 16
+# cores with the CUDA ops for one architecture) and the wheel is cached
 # under a name that contains the exact torch version -- plus, for a CUDA build,
 # PyTorch's CUDA version and the architectures -- so a wheel built against one
 # torch is never reused with another (pip's own cache keys wheels by the
@@ -170,7 +170,7 @@ build_mmcv_wheel() {
     else
         # mmcv's setup.py builds CUDA ops whenever torch sees a GPU: hide it.
         build_env+=(FORCE_CUDA=0 CUDA_VISIBLE_DEVICES=)
-        log "building mmcv $MMCV_VERSION with ops against torch $TORCH (about 7 minutes on 2 cores)"
+        log "building mmcv $MMCV_VERSION with ops against torch $TORCH (7 to 22 minutes on 2 cores, depending on load)"
     fi
     mkdir -p "$WHEEL_DIR"
     run_with_progress "step 3/5: compiling mmcv ops ($BUILD)" "$src/build" "$total" \
