@@ -42,7 +42,7 @@ def run(method, mode, distributed):
 def main() -> int:
     dist.init_process_group('gloo')
     torch.set_num_threads(1)
-    for method in ('PCGrad', 'NashMTL', 'CAGrad', 'GradNorm', 'FAMO'):
+    for method in ('PCGrad', 'NashMTL', 'GradNorm', 'FAMO'):
         for mode in ('representation', 'parameter'):
             flat = run(method, mode, distributed=True)
             gathered = [torch.zeros_like(flat) for _ in range(2)]

@@ -77,17 +77,16 @@ def mgda_two_task_reference(g1, g2):
     return [gamma, 1 - gamma]
 
 
-def cagrad_grid_reference(grads, c, steps=20001):
+def cagrad_grid_reference(grads, c, steps=200001):
     """CAGrad for two tasks: the simplex weight by grid search, then
     d = (g0 + c|g0|/|gw| gw) / (1 + c^2)."""
-    g0 = grads.mean(0)
-    best, best_w = math.inf, None
-    for gamma in np.linspace(0.0, 1.0, steps):
-        gw = gamma * grads[0] + (1 - gamma) * grads[1]
-        value = float(gw @ g0 + c * g0.norm() * gw.norm())
-        if value < best:
-            best, best_w = value, gw
-    d = g0 + c * g0.norm() / best_w.norm() * best_w
+    g = grads.numpy()
+    g0 = g.mean(0)
+    gamma = np.linspace(0.0, 1.0, steps)[:, None]
+    gw = gamma * g[0] + (1 - gamma) * g[1]  # (steps, N)
+    values = gw @ g0 + c * np.linalg.norm(g0) * np.linalg.norm(gw, axis=1)
+    best = gw[np.argmin(values)]
+    d = g0 + c * np.linalg.norm(g0) / np.linalg.norm(best) * best
     return d / (1 + c**2)
 
 

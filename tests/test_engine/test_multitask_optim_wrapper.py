@@ -294,3 +294,53 @@ def test_two_gloo_processes_equal_one_process_full_batch():
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-3000:]
     assert output.count('MTL-DIST-OK') == 2, output[-3000:]
+
+
+def test_runner_trains_segmentor_and_checkpoints_method_state(
+        tiny_synthetic_root, tmp_path, mode='representation'):
+    """The demo config (tiny backbone) with Nash-MTL: MMEngine's runner
+    trains through the wrapper, the weights and gradient cosines are
+    logged, and the checkpoint (loadable with weights_only=True) carries
+    Nash-MTL's previous solution."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from mmmtl.utils.checkpoint_safety import \
+        install_safe_checkpoint_loading
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs/hps/hps_resnet18_500it_synthetic-128x160.py'))
+    cfg.work_dir = str(tmp_path)
+    cfg.model.backbone.update(stem_channels=8, base_channels=8)
+    cfg.model.decode_head.update(in_channels=[8, 16, 32, 64], channels=8)
+    cfg.train_dataloader.update(batch_size=2, num_workers=0,
+                                persistent_workers=False)
+    cfg.train_dataloader.dataset.update(data_root=tiny_synthetic_root,
+                                        generate_if_missing=False)
+    pipeline = cfg.train_dataloader.dataset.pipeline
+    pipeline[2].update(scale=(80, 64))
+    pipeline[3].update(crop_size=(64, 80))
+    for key in ('val_dataloader', 'val_cfg', 'val_evaluator',
+                'test_dataloader', 'test_cfg', 'test_evaluator'):
+        cfg[key] = None
+    cfg.param_scheduler = [dict(type='ConstantLR', factor=1.0)]
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2)
+    cfg.default_hooks.checkpoint.interval = 2
+    cfg.default_hooks.visualization = dict(
+        type='MultiTaskVisualizationHook', draw=False)
+    cfg.log_level = 'WARNING'
+    cfg.optim_wrapper = dict(type='MultiTaskOptimWrapper',
+                             optimizer=cfg.optim_wrapper.optimizer,
+                             method=dict(type='NashMTL'), mode=mode)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    hub = runner.message_hub
+    tasks = runner.model.tasks
+    assert len(hub.get_scalar(f'train/mtl_weight/{tasks[0]}').data[0]) == 2
+    assert f'train/grad_cos/{tasks[0]}-{tasks[1]}' in hub.log_scalars
+    install_safe_checkpoint_loading()
+    checkpoint = torch.load(osp.join(str(tmp_path), 'iter_2.pth'),
+                            weights_only=True)
+    state = checkpoint['optimizer']['mtl_method']
+    assert state['tasks'] == tasks and state['steps'] == 2
+    assert torch.equal(state['prev_alpha'],
+                       runner.optim_wrapper.method.prev_alpha)

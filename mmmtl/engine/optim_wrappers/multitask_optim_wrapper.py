@@ -413,86 +413,114 @@ class MultiTaskOptimWrapper(OptimWrapper):
             return self._leaves
         return self._shared
 
-    def _flat_grad(self, loss: Optional[Tensor], targets: List[Tensor],
-                   scale: float) -> Tensor:
-        """d(scale * loss)/d targets, flattened, divided by ``scale``."""
-        numel = sum(t.numel() for t in targets)
-        if loss is None or not loss.requires_grad:
-            return targets[0].new_zeros(numel, dtype=torch.float32)
-        grads = torch.autograd.grad(loss * scale, targets, retain_graph=True,
-                                    allow_unused=True)
-        flat = torch.cat([
+    @staticmethod
+    def _flatten(grads: Sequence[Optional[Tensor]],
+                 like: Sequence[Tensor]) -> Tensor:
+        """Concatenate gradients (zeros where None) in float32."""
+        return torch.cat([
             (g if g is not None else torch.zeros_like(t)).reshape(-1).float()
-            for g, t in zip(grads, targets)
+            for g, t in zip(grads, like)
         ])
-        return flat / scale
+
+    def _local_params(self) -> List[Tensor]:
+        """Parameters that take the task losses' ordinary gradients: in
+        parameter mode every trainable one outside ``shared_modules``; in
+        representation mode every trainable one (those before the shared
+        features are not reached through the detached features)."""
+        shared_ids = {id(p) for p in self._shared} \
+            if self.mode == 'parameter' else set()
+        return [p for group in self.optimizer.param_groups
+                for p in group['params']
+                if p.requires_grad and id(p) not in shared_ids]
 
     def _gradient_backward(self, task_losses: List[Optional[Tensor]],
                            extra: Optional[Tensor], factor: float,
                            global_losses: Tensor) -> None:
-        """Per-task gradients, aggregation and the writes to ``.grad``."""
+        """Per-task gradients, aggregation and the writes to ``.grad``.
+
+        One ``autograd.grad`` call per task returns both its row of the
+        gradient matrix (w.r.t. the shared features or parameters) and its
+        gradient of the task-specific parameters, so the heads are
+        back-propagated once per task and never again.
+        """
         scale = self._scale()
         targets = self._targets()
-        scaled = [None if v is None else v * factor for v in task_losses]
-        matrix = torch.stack([self._flat_grad(v, targets, scale)
-                              for v in scaled])  # (T, N)
-        extra_scaled = None if extra is None else extra * factor
-        extra_row = self._flat_grad(extra_scaled, targets, scale) \
-            if extra_scaled is not None else None
+        local = self._local_params()
+        num_targets = len(targets)
+        task_specific = self.method.weights_task_specific
+        numel = sum(t.numel() for t in targets)
+        rows: List[Tensor] = []
+        local_grads: List[Optional[Sequence[Optional[Tensor]]]] = []
+        for value in task_losses:
+            if value is None or not value.requires_grad:
+                rows.append(targets[0].new_zeros(numel, dtype=torch.float32))
+                local_grads.append(None)
+                continue
+            grads = torch.autograd.grad(value * (factor * scale),
+                                        targets + local, retain_graph=True,
+                                        allow_unused=True)
+            rows.append(self._flatten(grads[:num_targets], targets) / scale)
+            if task_specific:  # weighted once the weights are known
+                local_grads.append(grads[num_targets:])
+            else:  # ordinary gradient: accumulate now, keep no copy
+                self._add_grads(local, grads[num_targets:])
+                local_grads.append(None)
+        matrix = torch.stack(rows)  # (T, N), unscaled
+        extra_scaled = None if extra is None or not extra.requires_grad \
+            else extra * (factor * scale)
+        extra_row = None
+        if extra_scaled is not None:
+            extra_row = self._flatten(
+                torch.autograd.grad(extra_scaled, targets, retain_graph=True,
+                                    allow_unused=True), targets) / scale
         world = get_world_size() if self._distributed else 1
         if self.mode == 'parameter':
             if world > 1:
-                rows = matrix if extra_row is None else torch.cat(
+                stacked = matrix if extra_row is None else torch.cat(
                     [matrix, extra_row[None]])
-                all_reduce(rows, op='mean')
-                matrix = rows[:len(scaled)]
-                extra_row = None if extra_row is None else rows[-1]
+                all_reduce(stacked, op='mean')
+                matrix = stacked[:len(rows)]
+                extra_row = None if extra_row is None else stacked[-1]
             gram = matrix.double() @ matrix.double().T
         else:
             gram = matrix.double() @ matrix.double().T
             if world > 1:
                 all_reduce(gram, op='sum')
                 gram = gram / world**2
-        finite = torch.isfinite(gram).all()
-        if extra_row is not None:
-            finite = finite & torch.isfinite(extra_row).all()
-        finite = bool(finite)
+        finite = bool(torch.isfinite(gram).all()) and (
+            extra_row is None or bool(torch.isfinite(extra_row).all()))
         if finite:
             weights = self.method.weights(gram.cpu(), global_losses.cpu())
         else:
-            weights = torch.ones(len(scaled), dtype=torch.float64)
+            weights = torch.ones(len(rows), dtype=torch.float64)
         self.method.last_weights = weights
         self._last_gram = gram.detach().cpu()
         direction = weights.to(matrix) @ matrix
         if extra_row is not None:
             direction = direction + extra_row
-        coeffs = weights if self.method.weights_task_specific else \
-            torch.ones_like(weights)
-        rest = [c * v for c, v in zip(coeffs.tolist(), scaled)
-                if v is not None and v.requires_grad]
-        if extra_scaled is not None and extra_scaled.requires_grad:
-            rest.append(extra_scaled)
-        rest_loss = sum(rest) * scale if rest else None
+        for coeff, grads in zip(weights.tolist(), local_grads):
+            if grads is not None:
+                self._add_grads(local, [
+                    None if g is None else g * coeff for g in grads])
         trainable = [p for group in self.optimizer.param_groups
                      for p in group['params'] if p.requires_grad]
         if self.mode == 'parameter':
-            shared_ids = {id(p) for p in self._shared}
-            others = [p for p in trainable if id(p) not in shared_ids]
-            if rest_loss is not None and others:
-                torch.autograd.backward(rest_loss, inputs=others)
-            self._add_grads(self._shared, direction * scale)
-            synced = others
+            if extra_scaled is not None and local:
+                torch.autograd.backward(extra_scaled, inputs=local)
+            self._add_grads(self._shared, list(torch.split(
+                direction * scale, [p.numel() for p in self._shared])))
+            synced = local
         else:
             parts = torch.split(direction * scale,
                                 [t.numel() for t in targets])
-            outputs = list(self._feats)
-            grads = [p.view_as(t).to(t.dtype) for p, t in zip(parts, targets)]
-            keep = [i for i, f in enumerate(outputs) if f.requires_grad]
-            outputs = [outputs[i] for i in keep]
-            grads = [grads[i] for i in keep]
-            if rest_loss is not None:
-                outputs.append(rest_loss)
-                grads.append(torch.ones_like(rest_loss))
+            outputs, grads = [], []
+            for feat, part in zip(self._feats, parts):
+                if feat.requires_grad:
+                    outputs.append(feat)
+                    grads.append(part.view_as(feat).to(feat.dtype))
+            if extra_scaled is not None:
+                outputs.append(extra_scaled)
+                grads.append(torch.ones_like(extra_scaled))
             if outputs:
                 torch.autograd.backward(outputs, grads, inputs=trainable)
             synced = trainable
@@ -500,15 +528,18 @@ class MultiTaskOptimWrapper(OptimWrapper):
             self._average_grads(synced)
 
     @staticmethod
-    def _add_grads(params: List[Tensor], flat: Tensor) -> None:
-        offset = 0
-        for p in params:
-            value = flat[offset:offset + p.numel()].view_as(p).to(p.dtype)
-            offset += p.numel()
+    def _add_grads(params: List[Tensor],
+                   grads: Sequence[Optional[Tensor]]) -> None:
+        """Accumulate ``grads`` (None: nothing) into ``params``' ``.grad``.
+        """
+        for p, g in zip(params, grads):
+            if g is None:
+                continue
+            g = g.view_as(p).to(p.dtype)
             if p.grad is None:
-                p.grad = value.clone()
+                p.grad = g.clone()
             else:
-                p.grad.add_(value)
+                p.grad.add_(g)
 
     @staticmethod
     def _average_grads(params: List[Tensor]) -> None:
