@@ -344,3 +344,26 @@ def test_runner_trains_segmentor_and_checkpoints_method_state(
     assert state['tasks'] == tasks and state['steps'] == 2
     assert torch.equal(state['prev_alpha'],
                        runner.optim_wrapper.method.prev_alpha)
+
+
+def test_method_configs_build():
+    """Every configs/mtl_methods config builds its wrapper and method; the
+    GradNorm config's last shared layer exists in the model."""
+    import glob
+
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
+    from mmseg.registry import MODELS
+    paths = sorted(glob.glob(osp.join(REPO, 'configs/mtl_methods/*.py')))
+    assert len(paths) == 11
+    for path in paths:
+        cfg = Config.fromfile(path)
+        assert cfg.optim_wrapper.type == 'MultiTaskOptimWrapper'
+        assert cfg.optim_wrapper.optimizer.type == 'AdamW'
+        MTL_METHODS.build(cfg.optim_wrapper.method)
+        if 'gradnorm' in path:
+            model = MODELS.build(cfg.model)
+            wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+            wrapper._bind(model)
+            assert len(wrapper._shared) == len(list(
+                model.backbone.layer4.parameters()))
