@@ -277,6 +277,8 @@ def test_bad_configuration_errors():
         make_wrapper(model, mode='features')
     with pytest.raises(ValueError, match='dtype must be one of'):
         make_wrapper(model, dtype='float8')
+    with pytest.raises(ValueError, match="loss_scale must be 'dynamic'"):
+        make_wrapper(model, loss_scale=-1)
     wrapper = make_wrapper(model, method=dict(type='PCGrad'),
                            mode='parameter', shared_modules=['encoder'])
     with pytest.raises(ValueError, match="names 'encoder'"):

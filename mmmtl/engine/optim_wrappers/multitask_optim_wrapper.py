@@ -114,7 +114,8 @@ class MultiTaskOptimWrapper(OptimWrapper):
     the task-specific gradients). A task's deep-supervision losses are part
     of its ``L_t``.
 
-    Distributed training: every rank computes its local per-task gradients;
+    Distributed training (a model wrapped by DDP, more than one rank): every
+    rank computes its local per-task gradients;
     in representation mode the ``T x T`` Gram matrix is all-reduced (the
     global one is ``sum_r G_r G_r^T / R^2``), in parameter mode the ``T x P``
     matrix is averaged once; the weights are then computed from identical
@@ -167,6 +168,11 @@ class MultiTaskOptimWrapper(OptimWrapper):
         if mode not in MODES:
             raise ValueError(f'MultiTaskOptimWrapper.mode must be one of '
                              f'{MODES}, got {mode!r}')
+        if loss_scale is not None and loss_scale != 'dynamic' and not (
+                isinstance(loss_scale, (int, float)) and loss_scale > 0):
+            raise ValueError(f"MultiTaskOptimWrapper.loss_scale must be "
+                             f"'dynamic', a positive number or None, got "
+                             f"{loss_scale!r}")
         if dtype is not None and dtype not in AMP_DTYPES:
             raise ValueError(f'MultiTaskOptimWrapper.dtype must be one of '
                              f'{sorted(AMP_DTYPES)} or None, got {dtype!r}')
@@ -229,17 +235,12 @@ class MultiTaskOptimWrapper(OptimWrapper):
         if self.loss_scale is not None and self.loss_scaler is None:
             if self.loss_scale == 'dynamic':
                 self.loss_scaler = torch.amp.GradScaler(device.type)
-            elif isinstance(self.loss_scale, (int, float)) and \
-                    self.loss_scale > 0:
+            else:
                 # a static scale: update() resets it after every step,
                 # as MMEngine's AmpOptimWrapper does
                 self.loss_scaler = torch.amp.GradScaler(
                     device.type, init_scale=float(self.loss_scale))
                 self._scale_update_param = float(self.loss_scale)
-            else:
-                raise ValueError(f"MultiTaskOptimWrapper.loss_scale must be "
-                                 f"'dynamic', a positive number or None, got "
-                                 f"{self.loss_scale!r}")
             if self._pending_scaler_state is not None:
                 self.loss_scaler.load_state_dict(self._pending_scaler_state)
         self._device_type = device.type
