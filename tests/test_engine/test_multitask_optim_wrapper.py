@@ -241,6 +241,35 @@ def test_bfloat16_autocast_with_loss_scaling_and_overflow():
     assert wrapper.method.steps == 0  # no solver ran on inf/nan
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+@pytest.mark.parametrize('mode', ['representation', 'parameter'])
+def test_float16_autocast_with_dynamic_loss_scale_on_cuda(mode):
+    """float16 autocast + dynamic scale on the GPU: the same update (to
+    float16 tolerance) as float32, and an overflow is skipped."""
+    data = {k: v.cuda() for k, v in batch().items()}
+    results = []
+    for dtype, loss_scale in ((None, None), ('float16', 'dynamic')):
+        model = TinyMTL().cuda()
+        wrapper = make_wrapper(model, lr=0.1, method=dict(type='NashMTL'),
+                               mode=mode, dtype=dtype,
+                               loss_scale=loss_scale)
+        model.train_step(data, wrapper)
+        results.append(params(model))
+    for name in results[0]:
+        torch.testing.assert_close(results[0][name], results[1][name],
+                                   rtol=2e-2, atol=2e-3, msg=name)
+    model = TinyMTL().cuda()
+    wrapper = make_wrapper(model, method=dict(type='PCGrad'), mode=mode,
+                           dtype='float16', loss_scale='dynamic')
+    bad = {k: v.clone() for k, v in data.items()}
+    bad['data_samples'][0, 1] = float('inf')
+    before = params(model)
+    model.train_step(bad, wrapper)
+    assert wrapper.loss_scaler.get_scale() == 65536.0 * 0.5
+    for name, value in params(model).items():
+        assert torch.equal(value, before[name]), name
+
+
 @pytest.mark.parametrize('method', ['FAMO', 'NashMTL', 'GradNorm', 'RLW',
                                     'PCGrad', 'GLS'])
 def test_resume_is_exact(method):
