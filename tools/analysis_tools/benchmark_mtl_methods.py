@@ -8,7 +8,9 @@ batch), one training iteration through
 :class:`~mmmtl.engine.optim_wrappers.MultiTaskOptimWrapper` (forward, the
 method's backward passes, SGD step) is timed for every method and mode,
 side by side with equal weighting (``EW``) in the same run, and reported as
-a ratio to EW's time and peak memory.
+a ratio to EW's time (EW timed in the same process, its iterations
+interleaved with the method's, so that both see the same machine load) and
+to EW's peak memory.
 
 Peak memory on CPU is measured as in ``benchmark_heads.py``: every
 (tasks, method, mode) runs in a fresh subprocess, and the peak is the
@@ -53,13 +55,28 @@ def _load_tool(name: str):
     return module
 
 
+def _iteration(model, wrapper, inputs, samples, cuda: bool) -> float:
+    """Seconds of one training iteration (forward, backward, step)."""
+    start = time.perf_counter()
+    with wrapper.optim_context(model):
+        losses = model(inputs, samples, mode='loss')
+    parsed, _ = model.parse_losses(losses)
+    wrapper.update_params(parsed)
+    if cuda:
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
 def measure(num_tasks: int, method: str, mode: str, shape: Sequence[int],
             batch: int, repeats: int, device: str = 'cpu',
             threads: int = 1) -> Dict:
-    """Fastest seconds per training iteration and peak bytes (this process).
+    """Peak bytes and time of one method, and EW's time (this process).
 
-    The minimum over ``repeats`` (after a warm-up) is reported, the reading
-    least disturbed by other processes on a shared machine.
+    First the method alone runs ``repeats + 1`` iterations for its peak
+    memory; then the method and EW (a second wrapper of the same model)
+    alternate for ``repeats`` iterations each, so both times are read under
+    the same machine load, and the fastest of each is reported (the reading
+    least disturbed by other processes on a shared machine).
 
     Args:
         num_tasks (int): The first ``num_tasks`` of :data:`ALL_TASKS`.
@@ -72,7 +89,8 @@ def measure(num_tasks: int, method: str, mode: str, shape: Sequence[int],
         threads (int): Torch CPU threads.
 
     Returns:
-        dict: ``time`` (s), ``peak`` (bytes) and the arguments.
+        dict: ``time`` and ``ew_time`` (s), ``peak`` (bytes) and the
+        arguments.
     """
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -81,13 +99,16 @@ def measure(num_tasks: int, method: str, mode: str, shape: Sequence[int],
     from mmmtl.engine.optim_wrappers import MultiTaskOptimWrapper
     from mmmtl.testing import random_sample
     tasks = ALL_TASKS[:num_tasks]
-    cfg = heads.load_config(CONFIG, {
-        'model.decode_head.tasks': tasks})
+    cfg = heads.load_config(CONFIG, {'model.decode_head.tasks': tasks})
     dev = torch.device(device)
     model = heads.build_model(cfg).to(dev).train()
-    wrapper = MultiTaskOptimWrapper(
-        torch.optim.SGD(model.parameters(), lr=1e-6),
-        method=dict(type=method), mode=mode)
+
+    def wrapper_of(name):
+        return MultiTaskOptimWrapper(
+            torch.optim.SGD(model.parameters(), lr=1e-6),
+            method=dict(type=name), mode=mode)
+
+    wrapper, ew = wrapper_of(method), wrapper_of('EW')
     h, w = shape
     inputs = torch.randn(batch, 3, h, w, device=dev)
     samples = [random_sample(h, w, i, tasks).to(dev) for i in range(batch)]
@@ -102,21 +123,19 @@ def measure(num_tasks: int, method: str, mode: str, shape: Sequence[int],
     else:
         aff._reset_peak_rss()
         base = aff._status_bytes('VmRSS')
-    times: List[float] = []
-    for i in range(repeats + 1):
-        start = time.perf_counter()
-        with wrapper.optim_context(model):
-            losses = model(inputs, samples, mode='loss')
-        parsed, _ = model.parse_losses(losses)
-        wrapper.update_params(parsed)
-        if cuda:
-            torch.cuda.synchronize()
-        if i > 0:
-            times.append(time.perf_counter() - start)
+    times: List[float] = [
+        _iteration(model, wrapper, inputs, samples, cuda)
+        for _ in range(repeats + 1)
+    ][1:]
     peak = (torch.cuda.max_memory_allocated() if cuda else
             aff._status_bytes('VmHWM')) - base
+    ew_times: List[float] = []
+    _iteration(model, ew, inputs, samples, cuda)  # warm-up
+    for _ in range(repeats):
+        ew_times.append(_iteration(model, ew, inputs, samples, cuda))
+        times.append(_iteration(model, wrapper, inputs, samples, cuda))
     return dict(num_tasks=num_tasks, method=method, mode=mode,
-                time=min(times), peak=max(peak, 0))
+                time=min(times), ew_time=min(ew_times), peak=max(peak, 0))
 
 
 def measure_isolated(**kwargs) -> Dict:
@@ -140,10 +159,12 @@ def format_table(results: Sequence[Dict], shape: Sequence[int],
         '| tasks | method | mode | time / iter | time / EW | peak memory | '
         'memory / EW |', '|---|---|---|---|---|---|---|'
     ]
+    # time / EW: against EW timed in the same process, interleaved;
+    # memory / EW: against EW's own process
     reference = {r['num_tasks']: r for r in results if r['method'] == 'EW'}
     for r in results:
         ref = reference.get(r['num_tasks'])
-        t_ratio = f'{r["time"] / ref["time"]:.2f}x' if ref else '–'
+        t_ratio = f'{r["time"] / r["ew_time"]:.2f}x'
         m_ratio = f'{r["peak"] / ref["peak"]:.2f}x' if ref and \
             ref['peak'] > 0 else '–'
         mode = '–' if r['method'] in ('EW', 'FAMO', 'RLW', 'GLS') \

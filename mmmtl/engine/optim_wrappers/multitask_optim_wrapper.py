@@ -450,25 +450,34 @@ class MultiTaskOptimWrapper(OptimWrapper):
         num_targets = len(targets)
         task_specific = self.method.weights_task_specific
         numel = sum(t.numel() for t in targets)
+        extra_scaled = None if extra is None or not extra.requires_grad \
+            else extra * (factor * scale)
+        # the graph beyond the shared part is needed after the last task
+        # only for an extra loss; otherwise the last call frees it, so the
+        # encoder's backward (representation mode) runs without the heads'
+        # saved activations, as after an ordinary backward pass
+        last = max([i for i, v in enumerate(task_losses)
+                    if v is not None and v.requires_grad], default=-1)
         rows: List[Tensor] = []
         local_grads: List[Optional[Sequence[Optional[Tensor]]]] = []
-        for value in task_losses:
+        for index, value in enumerate(task_losses):
             if value is None or not value.requires_grad:
                 rows.append(targets[0].new_zeros(numel, dtype=torch.float32))
                 local_grads.append(None)
                 continue
-            grads = torch.autograd.grad(value * (factor * scale),
-                                        targets + local, retain_graph=True,
-                                        allow_unused=True)
+            grads = torch.autograd.grad(
+                value * (factor * scale), targets + local,
+                retain_graph=index != last or extra_scaled is not None,
+                allow_unused=True)
             rows.append(self._flatten(grads[:num_targets], targets) / scale)
             if task_specific:  # weighted once the weights are known
                 local_grads.append(grads[num_targets:])
             else:  # ordinary gradient: accumulate now, keep no copy
                 self._add_grads(local, grads[num_targets:])
                 local_grads.append(None)
+            del grads
         matrix = torch.stack(rows)  # (T, N), unscaled
-        extra_scaled = None if extra is None or not extra.requires_grad \
-            else extra * (factor * scale)
+        del rows
         extra_row = None
         if extra_scaled is not None:
             extra_row = self._flatten(
@@ -480,7 +489,7 @@ class MultiTaskOptimWrapper(OptimWrapper):
                 stacked = matrix if extra_row is None else torch.cat(
                     [matrix, extra_row[None]])
                 all_reduce(stacked, op='mean')
-                matrix = stacked[:len(rows)]
+                matrix = stacked[:len(task_losses)]
                 extra_row = None if extra_row is None else stacked[-1]
             gram = matrix.double() @ matrix.double().T
         else:
@@ -493,7 +502,7 @@ class MultiTaskOptimWrapper(OptimWrapper):
         if finite:
             weights = self.method.weights(gram.cpu(), global_losses.cpu())
         else:
-            weights = torch.ones(len(rows), dtype=torch.float64)
+            weights = torch.ones(len(matrix), dtype=torch.float64)
         self.method.last_weights = weights
         self._last_gram = gram.detach().cpu()
         direction = weights.to(matrix) @ matrix
@@ -536,9 +545,9 @@ class MultiTaskOptimWrapper(OptimWrapper):
         for p, g in zip(params, grads):
             if g is None:
                 continue
-            g = g.view_as(p).to(p.dtype)
+            g = g.detach().view_as(p).to(p.dtype)
             if p.grad is None:
-                p.grad = g.clone()
+                p.grad = g  # a fresh tensor from autograd: no copy needed
             else:
                 p.grad.add_(g)
 
