@@ -83,6 +83,10 @@ def main() -> None:
         if optim_wrapper == 'AmpOptimWrapper':
             print_log('AMP training is already enabled in your config.',
                       logger='current', level=logging.WARNING)
+        elif optim_wrapper == 'MultiTaskOptimWrapper':
+            # keeps the multi-task method; AMP is the wrapper's own
+            cfg.optim_wrapper.dtype = 'float16'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
         else:
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
