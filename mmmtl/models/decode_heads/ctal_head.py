@@ -121,7 +121,9 @@ class CTALHead(BaseMultiTaskHead):
         shared_fusion (bool): One grouped conv for all tasks.
         scale_by_hw (bool): Scale diffused features by ``1 / HW``.
         memory_efficient (bool): Chunked affinity path.
-        chunk_size (int): Anchor rows per chunk.
+        chunk_size (int | str): Anchor rows per block of the
+            memory-efficient path, or ``'auto'`` to size the block from a
+            memory budget (see ``mmmtl.models.layers.affinity``).
         norm_cfg (dict): Norm layer config.
         act_cfg (dict): Activation config.
         final_head (str): ``'residual'`` (two bottlenecks + 1x1 conv, the
@@ -148,7 +150,7 @@ class CTALHead(BaseMultiTaskHead):
                  shared_fusion: bool = False,
                  scale_by_hw: bool = False,
                  memory_efficient: bool = False,
-                 chunk_size: int = 256,
+                 chunk_size: Union[int, str] = 256,
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
                  act_cfg: dict = dict(type='ReLU'),
                  final_head: str = 'residual',

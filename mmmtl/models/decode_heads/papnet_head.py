@@ -1,6 +1,6 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
 """PAP-Net decode head."""
-from typing import Dict, Optional
+from typing import Dict, Optional, Union
 
 from mmseg.registry import MODELS
 from torch import Tensor
@@ -25,7 +25,9 @@ class PAPNetHead(SingleScaleDistillationHead):
         gamma (float): Blending factor (0.05, as the CTAL paper).
         scale_by_hw (bool): Scale the diffused features by ``1 / HW``.
         memory_efficient (bool): Anchor-chunked affinity path.
-        chunk_size (int): Anchor rows per chunk.
+        chunk_size (int | str): Anchor rows per block of the
+            memory-efficient path, or ``'auto'`` to size the block from a
+            memory budget (see ``mmmtl.models.layers.affinity``).
         **kwargs: See :class:`SingleScaleDistillationHead`.
     """
 
@@ -33,7 +35,7 @@ class PAPNetHead(SingleScaleDistillationHead):
                  gamma: float = 0.05,
                  scale_by_hw: bool = True,
                  memory_efficient: bool = False,
-                 chunk_size: int = 256,
+                 chunk_size: Union[int, str] = 256,
                  init_cfg: Optional[dict] = None,
                  **kwargs):
         super().__init__(init_cfg=init_cfg, **kwargs)
