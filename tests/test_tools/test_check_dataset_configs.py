@@ -80,7 +80,7 @@ def _config(path: str, roots: dict) -> Config:
 def test_every_family_is_covered():
     families = {f.split(':')[0] for f in FAMILIES}
     assert families == {'ccr', 'compl', 'ctal', 'hps', 'mtcp', 'mtinet',
-                        'padnet', 'papnet', 'single_task'}
+                        'mtl_methods', 'padnet', 'papnet', 'single_task'}
     datasets = {f.split(':')[1] for f in FAMILIES}
     assert {'synthetic', 'nyud', 'pascal-context', 'nyuv2-13', 'cityscapes',
             'voc'} <= datasets
