@@ -43,10 +43,11 @@ def tiny_model_cfg(tasks: Sequence[str] = TINY_TASKS, **kwargs) -> dict:
 
 def random_sample(h: int, w: int, seed: int = 0,
                   tasks: Sequence[str] = TINY_TASKS) -> MultiTaskDataSample:
-    """A sample with random ground truth for ``tasks`` at (h, w)."""
+    """A sample with random ground truth for ``tasks`` at (h, w), unpadded
+    (``img_shape == pad_shape == ori_shape``)."""
     g = torch.Generator().manual_seed(seed)
     sample = MultiTaskDataSample(metainfo=dict(
-        img_shape=(h, w), ori_shape=(h, w)))
+        img_shape=(h, w), pad_shape=(h, w), ori_shape=(h, w)))
     makers = {
         'semseg': lambda: torch.randint(0, TINY_NUM_CLASSES, (1, h, w),
                                         generator=g),

@@ -121,9 +121,6 @@ def time_and_memory(model: torch.nn.Module, shape: Sequence[int],
     inputs = torch.randn(batch, 3, h, w, device=dev)
     samples = [random_sample(h, w, i, model.tasks).to(dev)
                for i in range(batch)]
-    for s in samples:
-        s.set_metainfo(dict(img_shape=(h, w), pad_shape=(h, w),
-                            ori_shape=(h, w)))
     cuda = dev.type == 'cuda'
     if cuda:
         torch.cuda.synchronize()

@@ -112,9 +112,6 @@ def measure(num_tasks: int, method: str, mode: str, shape: Sequence[int],
     h, w = shape
     inputs = torch.randn(batch, 3, h, w, device=dev)
     samples = [random_sample(h, w, i, tasks).to(dev) for i in range(batch)]
-    for s in samples:
-        s.set_metainfo(dict(img_shape=(h, w), pad_shape=(h, w),
-                            ori_shape=(h, w)))
     cuda = dev.type == 'cuda'
     if cuda:
         torch.cuda.synchronize()

@@ -83,8 +83,6 @@ def test_issue5_config_builds_and_runs(rel):
     # batch 2: the ASPP image-pooling branch normalises 1x1 maps, which
     # BatchNorm refuses in training at batch 1 (as MMSegmentation's ASPPHead)
     samples = [random_sample(h, w, i, tasks) for i in range(2)]
-    for s in samples:
-        s.set_metainfo(dict(img_shape=(h, w), pad_shape=(h, w)))
     losses = model.loss(torch.randn(2, 3, h, w), samples)
     total = sum(v for k, v in losses.items() if 'loss' in k)
     assert torch.isfinite(total)
