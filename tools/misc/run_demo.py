@@ -29,8 +29,7 @@ from mmseg.registry import DATASETS, METRICS
 
 from mmmtl.datasets import generate_synthetic_dataset
 from mmmtl.engine.hooks.progress_bar_hook import format_duration
-from mmmtl.models.decode_heads import valid_mask
-from mmmtl.structures import TASKS, MultiTaskDataSample
+from mmmtl.structures import TASKS, MultiTaskDataSample, valid_mask
 from mmmtl.utils import check_task_consistency, setup_runtime
 
 DEFAULT_CONFIG = 'configs/hps/hps_resnet18_500it_synthetic-128x160.py'
