@@ -9,12 +9,12 @@ from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper, build_optim_wrapper
 from mmengine.runner import Runner
 
-from mmmtl.engine.hooks.fault_injection_hook import FaultInjectionHook
 from mmmtl.engine.hooks.nonfinite_loss_hook import (SKIPS_KEY,
                                                     NonFiniteLossError,
                                                     NonFiniteLossHook)
 from mmmtl.engine.hooks.rank_consistency_hook import (compare_digests,
                                                       state_digests)
+from mmmtl.testing import FaultInjectionHook
 from mmmtl.utils import setup_runtime
 from reliability_utils import DEMO, tiny_train_cfg
 
