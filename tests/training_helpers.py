@@ -1,4 +1,8 @@
-"""Shared helpers of the reliability tests (tiny configs, subprocesses)."""
+"""Helpers of the tests that train (tiny configs, training subprocesses).
+
+``tests/conftest.py`` puts this folder on ``sys.path``, so every test
+module can ``from training_helpers import ...``.
+"""
 import glob
 import json
 import os
@@ -11,7 +15,7 @@ from typing import Dict, List, Optional
 import torch
 from mmengine.config import Config
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO = osp.join(REPO, 'configs/hps/hps_resnet18_2k_synthetic-128x160.py')
 
 
