@@ -1,6 +1,11 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
 """Adjust a config to the machine it runs on (CPU or GPU) and add the
-training safeguards."""
+training safeguards.
+
+:class:`~mmmtl.engine.runner.MultiTaskRunner` (the ``runner_type`` of every
+config) applies :func:`setup_runtime` before it is built. The hooks are
+named by their registered type only; ``import mmmtl`` registers them.
+"""
 import logging
 import os
 from typing import Optional
