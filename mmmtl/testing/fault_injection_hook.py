@@ -16,8 +16,9 @@ from mmmtl.utils.distributed import unwrap_model
 class FaultInjectionHook(Hook):
     """Kill the process or corrupt a loss at chosen iterations.
 
-    Used by the test suite to check that the safeguards work end to end: a SIGKILL right after a checkpoint was written (the resumed
-    run must match an uninterrupted one), or a NaN loss term (the
+    Used by the test suite to check that the safeguards work end to end:
+    a SIGKILL right after a checkpoint was written (the resumed run must
+    match an uninterrupted one), or a NaN loss term (the
     :class:`~mmmtl.engine.hooks.NonFiniteLossHook` must react). It runs
     with the lowest priority, i.e. after :class:`SafeCheckpointHook` has
     written the iteration's checkpoint. Registered by importing
