@@ -5,7 +5,7 @@ import pytest
 import torch
 from mmseg.registry import METRICS
 
-from mmmtl.evaluation.functional import (TaskStatistic,
+from mmmtl.evaluation.statistics import (TaskStatistic,
                                          register_task_statistic)
 from mmmtl.evaluation.metrics.multitask_metric import MultiTaskMetric
 from mmmtl.structures import TASKS, MultiTaskDataSample

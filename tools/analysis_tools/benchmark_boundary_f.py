@@ -3,13 +3,13 @@
 
 For one synthetic 480x640 image it runs, side by side,
 
-* ``fast``: :func:`~mmmtl.evaluation.functional.boundary_f.
+* ``fast``: :func:`~mmmtl.evaluation.statistics.boundary_f.
   boundary_pr_counts` with ``matching='bipartite'``, which solves every
-  threshold with :class:`~mmmtl.evaluation.functional.boundary_matching.
+  threshold with :class:`~mmmtl.evaluation.statistics.boundary_matching.
   IncrementalMatcher` (graph built once, components cached across
   thresholds), and
 * ``reference``: the same NMS / binarisation / thinning, then
-  :func:`~mmmtl.evaluation.functional.boundary_f.match_boundaries`
+  :func:`~mmmtl.evaluation.statistics.boundary_f.match_boundaries`
   (``'bipartite'``, a fresh Hopcroft-Karp graph per threshold),
 
 checks that both give the same counts at the thresholds the reference ran,
@@ -36,7 +36,7 @@ import time
 import cv2
 import numpy as np
 
-from mmmtl.evaluation.functional.boundary_f import (BOUNDARY_PROTOCOLS,
+from mmmtl.evaluation.statistics.boundary_f import (BOUNDARY_PROTOCOLS,
                                                     _as_thresholds,
                                                     boundary_pr_counts,
                                                     edge_nms,

@@ -12,11 +12,11 @@ from mmseg.registry import METRICS
 from torch import Tensor
 
 from mmmtl.structures.tasks import TaskSpec, check_tasks, get_task
-from ..functional.base import (TASK_STATISTICS, TaskStatistic,
+from ..statistics.base import (TASK_STATISTICS, TaskStatistic,
                                build_task_statistic)
-from ..functional.delta_m import delta_m, primary_directions
-from ..functional.normals import DEFAULT_HIST_BINS
-from ..functional.segmentation import ABSENT_CLASS, iou_per_class
+from ..statistics.delta_m import delta_m, primary_directions
+from ..statistics.normals import DEFAULT_HIST_BINS
+from ..statistics.segmentation import ABSENT_CLASS, iou_per_class
 
 _SAMPLER_HINT = ("sampler=dict(type='DefaultSampler', shuffle=False, "
                  'round_up=False)')
@@ -27,12 +27,12 @@ class MultiTaskMetric(BaseMetric):
     """Per-task dense-prediction metrics and the multi-task gain.
 
     Every task of ``tasks`` is evaluated by one or more *task statistics*
-    (:mod:`mmmtl.evaluation.functional`) that add fixed-size sums per image
+    (:mod:`mmmtl.evaluation.statistics`) that add fixed-size sums per image
     (a confusion matrix, error sums, threshold counts, a histogram). Memory is
     therefore constant in the number of images, and on several processes the
     sums are ``all_reduce``-d once in :meth:`evaluate`. Counts are int64 and
     float sums are int64 fixed point (resolution 2^-64 per added value, see
-    :mod:`~mmmtl.evaluation.functional.exact_sum`), so additions are exact
+    :mod:`~mmmtl.evaluation.statistics.exact_sum`), so additions are exact
     and the result is bit for bit the one a single process computes on the
     same images, whatever the number of processes and the split. The
     conventions follow the standard multi-task toolbox (MTI-Net / ATRC /
@@ -118,7 +118,7 @@ class MultiTaskMetric(BaseMetric):
         extra_statistics (dict[str, list[dict]], optional): Task -> further
             statistic configs ``dict(type=<registered class name>, ...)``
             (e.g. an edge ODS F-score), see
-            :func:`mmmtl.evaluation.functional.register_task_statistic`.
+            :func:`mmmtl.evaluation.statistics.register_task_statistic`.
         collect_device (str): Kept for mmengine compatibility; the sums are
             reduced on the communication device of the process group.
         prefix (str, optional): Prefix of every key (``'<prefix>/<task>/..'``).

@@ -1,7 +1,7 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
 """Compiled (numba) kernels of the boundary F protocol.
 
-Two steps of :func:`~mmmtl.evaluation.functional.boundary_f.
+Two steps of :func:`~mmmtl.evaluation.statistics.boundary_f.
 boundary_pr_counts` run at every one of the 99 thresholds and dominate its
 time when written with array operations:
 
@@ -16,7 +16,7 @@ time when written with array operations:
   whose maximum matching is nearly perfect.
 
 Both are tested against the array / SciPy reference implementations, which
-stay in the package (``thin``, :func:`~mmmtl.evaluation.functional.
+stay in the package (``thin``, :func:`~mmmtl.evaluation.statistics.
 boundary_f.match_boundaries`).
 """
 from typing import Optional

@@ -5,7 +5,7 @@ BSDS's ``correspondPixels`` matches predicted and ground-truth boundary
 pixels one to one within a tolerance; the number of matched pairs is the
 size of a maximum matching of the bipartite graph that joins every predicted
 pixel to every ground-truth pixel at most ``max_dist_px`` away (see
-:mod:`~mmmtl.evaluation.functional.boundary_f`). Solving that graph from
+:mod:`~mmmtl.evaluation.statistics.boundary_f`). Solving that graph from
 scratch at each of 99 thresholds with SciPy's Hopcroft-Karp costs seconds,
 sometimes minutes, per image. :class:`IncrementalMatcher` gives the same
 numbers for all thresholds of an image at a fraction of the cost:
@@ -20,7 +20,7 @@ numbers for all thresholds of an image at a fraction of the cost:
    maximum matching restricted to the pixels still present and only looks
    for the few augmenting paths left.
 
-The per-threshold reference, :func:`~mmmtl.evaluation.functional.
+The per-threshold reference, :func:`~mmmtl.evaluation.statistics.
 boundary_f.match_boundaries` with ``method='bipartite'`` (SciPy, graph
 built from scratch), stays available; the tests check that both agree
 exactly.
@@ -88,7 +88,7 @@ class IncrementalMatcher:
 
     The graph of every candidate pixel is built once; each call selects the
     rows of the predicted pixels and solves it with the compiled
-    Hopcroft-Karp of :mod:`~mmmtl.evaluation.functional.boundary_kernels`,
+    Hopcroft-Karp of :mod:`~mmmtl.evaluation.statistics.boundary_kernels`,
     starting from the previous call's matching restricted to the pixels
     still present (any valid matching is a correct start; a close one saves
     most of the work, as consecutive thresholds differ by few pixels).

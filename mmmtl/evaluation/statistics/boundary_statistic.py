@@ -2,14 +2,14 @@
 """Edge ODS / OIS F-score and AP as a :class:`TaskStatistic`.
 
 Wraps the SEISM-style boundary matching of
-:mod:`~mmmtl.evaluation.functional.boundary_f` so that
+:mod:`~mmmtl.evaluation.statistics.boundary_f` so that
 :class:`~mmmtl.evaluation.MultiTaskMetric` reports ``edge/odsF`` (and the
 extra keys ``edge/oisF``, ``edge/AP``). The state is the per-threshold
 boundary counts summed over images plus the OIS counts: integers, so it
 all-reduces exactly and has constant size.
 
 Enable it per config, naming the protocol of the numbers you compare
-with (:data:`~mmmtl.evaluation.functional.boundary_f.BOUNDARY_PROTOCOLS`)::
+with (:data:`~mmmtl.evaluation.statistics.boundary_f.BOUNDARY_PROTOCOLS`)::
 
     test_evaluator = dict(
         type='MultiTaskMetric', tasks=tasks,
@@ -52,7 +52,7 @@ class BoundaryFStatistic(TaskStatistic):
             ``None`` keeps the function defaults (NMS, ``> t``, no
             quantisation, approximate ``'distance'`` matching).
         **kwargs: Options of
-            :func:`~mmmtl.evaluation.functional.boundary_f.
+            :func:`~mmmtl.evaluation.statistics.boundary_f.
             boundary_pr_counts` overriding the protocol's (``nms``,
             ``thin_pred``, ``thin_gt``, ``matching``, ``comparison``,
             ``quantize``).

@@ -37,7 +37,7 @@ Matching (step 3) has two implementations:
   upper bounds of SEISM's: the gap is zero when every predicted edge has
   its own GT edge and grows with double or jittered predicted edges (two
   parallel predicted lines can both match one GT line; tested in
-  ``tests/test_evaluation/test_boundary_f.py``, F = 1 instead of 2/3).
+  ``tests/test_evaluation/test_statistics/test_boundary_f.py``, F = 1 instead of 2/3).
 * ``'bipartite'``: an exact maximum-cardinality one-to-one matching between
   the two pixel sets, edges joining pixels at most ``max_dist * diagonal``
   apart (Hopcroft-Karp, :func:`scipy.sparse.csgraph.
@@ -47,7 +47,7 @@ Matching (step 3) has two implementations:
   minimises the total distance, which changes which pixels are matched, not
   how many; its sparse outlier graph is itself an approximation).
   :func:`boundary_pr_counts` solves all thresholds of an image together
-  (:class:`~mmmtl.evaluation.functional.boundary_matching.
+  (:class:`~mmmtl.evaluation.statistics.boundary_matching.
   IncrementalMatcher`: the graph is built once, a compiled Hopcroft-Karp
   starts from the previous threshold's matching), about 1 s of one CPU
   core for the 99 thresholds of a 480x640 image
@@ -341,7 +341,7 @@ def boundary_pr_counts(pred: np.ndarray,
             approximation for validation during training) or
             ``'bipartite'`` (exact one-to-one, for reported numbers; solved
             for all thresholds at once by :class:`~mmmtl.evaluation.
-            functional.boundary_matching.IncrementalMatcher`).
+            statistics.boundary_matching.IncrementalMatcher`).
         ignore_index (int, optional): Ground-truth value of ignored pixels.
         comparison (str): ``'>'`` (SEISM ``read_one_cont_png``) or ``'>='``
             (the toolbox's ``read_one_png``).

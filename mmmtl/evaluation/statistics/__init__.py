@@ -1,5 +1,6 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
-"""Per-task sufficient statistics and metric formulas of MultiTaskMetric."""
+"""Per-task sufficient statistics (stateful accumulators) of MultiTaskMetric
+and the formulas that turn them into metrics."""
 from .base import (TASK_STATISTICS, TaskStatistic, build_task_statistic,
                    register_task_statistic)
 from .boundary_statistic import BoundaryFStatistic

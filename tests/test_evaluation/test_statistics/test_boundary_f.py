@@ -7,7 +7,7 @@ shift does not).
 import numpy as np
 import pytest
 
-from mmmtl.evaluation.functional.boundary_f import (BOUNDARY_PROTOCOLS,
+from mmmtl.evaluation.statistics.boundary_f import (BOUNDARY_PROTOCOLS,
                                                     BoundaryFAccumulator,
                                                     average_precision,
                                                     best_image_counts,
@@ -17,7 +17,7 @@ from mmmtl.evaluation.functional.boundary_f import (BOUNDARY_PROTOCOLS,
                                                     edge_nms,
                                                     match_boundaries,
                                                     protocol_options)
-from mmmtl.evaluation.functional.boundary_kernels import (hopcroft_karp,
+from mmmtl.evaluation.statistics.boundary_kernels import (hopcroft_karp,
                                                           thin_fast)
 from mmmtl.utils.boundary_morphology import (label_map_edges, seg2bmap,
                                               thin)
@@ -203,7 +203,7 @@ def test_thresholds_are_the_exact_decimal_doubles():
 
 
 def test_quantize_png_truncates_like_uint8_cast():
-    from mmmtl.evaluation.functional.boundary_f import quantize_png
+    from mmmtl.evaluation.statistics.boundary_f import quantize_png
     prob = np.array([[0.0, 0.2, 0.9999, 1.0, 0.00392]])
     # 255 p = 0, 51, 254.97, 255, 0.9996 -> uint8 0, 51, 254, 255, 0
     np.testing.assert_array_equal(quantize_png(prob) * 255,
@@ -273,7 +273,7 @@ def test_hopcroft_karp_matches_scipy_and_hand_cases():
 def test_fast_exact_counts_equal_the_per_threshold_reference(protocol):
     """All-threshold warm-started matching == SciPy from scratch per
     threshold, on random maps dense enough for long augmenting paths."""
-    from mmmtl.evaluation.functional.boundary_f import quantize_png
+    from mmmtl.evaluation.statistics.boundary_f import quantize_png
     rng = np.random.default_rng(3)
     gt = np.zeros((H, W), np.int64)
     gt[6, 2:30] = 1
@@ -298,7 +298,7 @@ def test_fast_exact_counts_equal_the_per_threshold_reference(protocol):
 
 
 def test_statistic_protocol_options_and_errors():
-    from mmmtl.evaluation.functional import BoundaryFStatistic
+    from mmmtl.evaluation.statistics import BoundaryFStatistic
     stat = BoundaryFStatistic('edge', protocol='seism', max_dist=0.011)
     assert stat.options['matching'] == 'bipartite'
     assert stat.options['quantize'] and stat.options['comparison'] == '>'

@@ -5,7 +5,7 @@ A *task statistic* turns one image's prediction and ground truth into a few
 fixed-size tensors (sums, counts, a confusion matrix, a histogram) that are
 **added** to its running state. Because every state entry is a sum over
 images (float sums in exact fixed point, see
-:mod:`~mmmtl.evaluation.functional.exact_sum`, so that the order of
+:mod:`~mmmtl.evaluation.statistics.exact_sum`, so that the order of
 summation does not matter), the state of a whole dataset split over several
 processes is the element-wise sum of the per-process states, so
 :class:`~mmmtl.evaluation.MultiTaskMetric` can ``all_reduce`` it and compute
@@ -146,7 +146,7 @@ class TaskStatistic(metaclass=ABCMeta):
 
     def _add_exact(self, name: str, value: Tensor) -> None:
         """Add float ``value`` to the fixed-point sum ``name`` (created with
-        :func:`~mmmtl.evaluation.functional.exact_sum.exact_zeros`)."""
+        :func:`~mmmtl.evaluation.statistics.exact_sum.exact_zeros`)."""
         self._add(name, to_fixed_point(value))
 
     def exact(self, name: str) -> Tensor:
