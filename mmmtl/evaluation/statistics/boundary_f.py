@@ -37,7 +37,8 @@ Matching (step 3) has two implementations:
   upper bounds of SEISM's: the gap is zero when every predicted edge has
   its own GT edge and grows with double or jittered predicted edges (two
   parallel predicted lines can both match one GT line; tested in
-  ``tests/test_evaluation/test_statistics/test_boundary_f.py``, F = 1 instead of 2/3).
+  ``tests/test_evaluation/test_statistics/test_boundary_f.py``, F = 1
+  instead of 2/3).
 * ``'bipartite'``: an exact maximum-cardinality one-to-one matching between
   the two pixel sets, edges joining pixels at most ``max_dist * diagonal``
   apart (Hopcroft-Karp, :func:`scipy.sparse.csgraph.
