@@ -90,14 +90,18 @@ def _dataset_tasks(dataset_cfg: Optional[dict]) -> Optional[List[str]]:
     return list(tasks) if tasks else None
 
 
-def _metric_tasks(evaluator_cfg) -> Optional[List[str]]:
+def _metric_tasks(evaluator_cfg, dataset_tasks: Optional[List[str]]
+                  ) -> Optional[List[str]]:
+    """Tasks a ``MultiTaskMetric`` will evaluate: its own, or by default
+    the tasks of the dataset it evaluates (``dataset_meta['tasks']``)."""
     if not evaluator_cfg:
         return None
     cfgs = evaluator_cfg if isinstance(evaluator_cfg, list) else [
         evaluator_cfg]
     for cfg in cfgs:
         if cfg.get('type') == 'MultiTaskMetric':
-            return list(cfg['tasks'])
+            tasks = cfg.get('tasks')
+            return list(tasks) if tasks is not None else dataset_tasks
     return None
 
 
@@ -134,7 +138,8 @@ def check_task_consistency(cfg: Config) -> List[str]:
                 loader.get('dataset'))
     for split in ('val', 'test'):
         found[f'{split}_evaluator'] = _metric_tasks(
-            cfg.get(f'{split}_evaluator'))
+            cfg.get(f'{split}_evaluator'),
+            found.get(f'{split}_dataloader.dataset'))
     problems = []
     for where, tasks in found.items():
         if tasks is None:

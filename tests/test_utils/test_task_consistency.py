@@ -32,6 +32,21 @@ def test_metric_disagreeing_with_head_is_named():
         check_task_consistency(cfg)
 
 
+def test_metric_without_tasks_evaluates_the_dataset_tasks():
+    cfg = Config.fromfile(DEMO)
+    cfg.val_evaluator = dict(type='MultiTaskMetric')
+    assert check_task_consistency(cfg) == [
+        'semseg', 'depth', 'normals', 'edge', 'saliency'
+    ]
+    cfg.model.decode_head.tasks = ['semseg', 'depth']
+    cfg.train_dataloader.dataset.tasks = ['semseg', 'depth']
+    cfg.test_dataloader.dataset.tasks = ['semseg', 'depth']
+    cfg.test_evaluator = dict(type='MultiTaskMetric')
+    with pytest.raises(ValueError, match=r"val_evaluator has tasks .*extra "
+                       r"\['normals', 'edge', 'saliency'\]"):
+        check_task_consistency(cfg)
+
+
 def test_dataset_missing_a_head_task_is_named():
     cfg = Config.fromfile(DEMO)
     cfg.train_dataloader.dataset.tasks = ['semseg', 'depth']
