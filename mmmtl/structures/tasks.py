@@ -167,6 +167,15 @@ class TaskSpec:
         default_encoding (str): Encoding assumed when a dataset declares
             none. A task without ``encodings`` gets those of its kind (class
             ids; binary ``{0, 1}``...; float values).
+        statistic (dict, optional): Config ``dict(type=<registered task
+            statistic>, ...)`` of the statistic
+            :class:`~mmmtl.evaluation.MultiTaskMetric` evaluates the task
+            with by default (the evaluation protocol: ``absent_class`` of the
+            mIoU, ``validity`` of normal pixels, saliency ``preset``, edge
+            loss ``pos_weight`` / ``mode``). A metric overrides it per task
+            with its ``statistics`` argument. A discrete task's statistic
+            gets the class count from the metric. ``None``: the metric must
+            be given one.
     """
     name: str
     kind: str
@@ -188,6 +197,7 @@ class TaskSpec:
     extra: dict = field(default_factory=dict)
     encodings: Dict[str, LabelEncoding] = field(default_factory=dict)
     default_encoding: str = ''
+    statistic: Optional[dict] = None
 
     def encoding(self, name: Optional[str] = None) -> LabelEncoding:
         """The :class:`LabelEncoding` called ``name`` (default: the task's
@@ -252,6 +262,12 @@ _VECTOR_FLIP = {'horizontal': (0, ), 'vertical': (1, ), 'diagonal': (0, 1)}
 _NO_FLIP: Dict[str, Tuple[int, ...]] = {}
 
 
+def _confusion() -> dict:
+    """mIoU / aAcc from the dataset confusion matrix; a class absent from
+    prediction and ground truth counts as IoU 0 (the multi-task toolbox)."""
+    return dict(type='ConfusionStatistic', absent_class='zero')
+
+
 def _ce() -> dict:
     return dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
                 avg_non_ignore=True, loss_name='loss_ce')
@@ -270,7 +286,8 @@ TASKS: Dict[str, TaskSpec] = {
             metrics=(MetricSpec('mIoU', True), MetricSpec('aAcc', True)),
             primary_metric='mIoU',
             encodings=_encodings(_IDS),
-            default_encoding='ids'),
+            default_encoding='ids',
+            statistic=_confusion()),
         TaskSpec(
             name='depth', kind=CONTINUOUS, results_key='gt_depth_map',
             gt_field='gt_depth_map', pred_field='pred_depth_map',
@@ -285,7 +302,8 @@ TASKS: Dict[str, TaskSpec] = {
                      MetricSpec('delta3', True)),
             primary_metric='rmse',
             encodings=_encodings(*_DEPTH_ENCODINGS),
-            default_encoding='float'),
+            default_encoding='float',
+            statistic=dict(type='DepthStatistic')),
         TaskSpec(
             name='normals', kind=CONTINUOUS, results_key='gt_normals',
             gt_field='gt_normals', pred_field='pred_normals',
@@ -298,7 +316,9 @@ TASKS: Dict[str, TaskSpec] = {
                      MetricSpec('22.5', True), MetricSpec('30', True)),
             primary_metric='mean',
             encodings=_encodings(*_NORMALS_ENCODINGS),
-            default_encoding='float'),
+            default_encoding='float',
+            # valid: any non-zero component (MTI-Net / ATRC / InvPT)
+            statistic=dict(type='NormalsStatistic', validity='any')),
         TaskSpec(
             name='edge', kind=BINARY, results_key='gt_edge_map',
             gt_field='gt_edge_map', pred_field='pred_edge_map',
@@ -309,7 +329,10 @@ TASKS: Dict[str, TaskSpec] = {
             metrics=(MetricSpec('loss', False), MetricSpec('odsF', True)),
             primary_metric='loss',
             encodings=_encodings(*_BINARY_ENCODINGS),
-            default_encoding='binary'),
+            default_encoding='binary',
+            # balanced BCE of the probabilities (the toolbox's EdgeMeter)
+            statistic=dict(type='EdgeLossStatistic', pos_weight=0.95,
+                           mode='probability')),
         TaskSpec(
             name='saliency', kind=BINARY, results_key='gt_saliency',
             gt_field='gt_saliency', pred_field='pred_saliency',
@@ -320,7 +343,9 @@ TASKS: Dict[str, TaskSpec] = {
             metrics=(MetricSpec('maxF', True), MetricSpec('mIoU', True)),
             primary_metric='maxF',
             encodings=_encodings(*_BINARY_ENCODINGS),
-            default_encoding='binary'),
+            default_encoding='binary',
+            # beta^2 = 0.3, thresholds 0.05..0.95, pooled counts (ATRC)
+            statistic=dict(type='SaliencyStatistic', preset='atrc')),
         TaskSpec(
             name='human_parts', kind=DISCRETE, results_key='gt_human_parts',
             gt_field='gt_human_parts', pred_field='pred_human_parts',
@@ -331,7 +356,8 @@ TASKS: Dict[str, TaskSpec] = {
             metrics=(MetricSpec('mIoU', True), MetricSpec('aAcc', True)),
             primary_metric='mIoU',
             encodings=_encodings(_IDS),
-            default_encoding='ids'),
+            default_encoding='ids',
+            statistic=_confusion()),
     ]
 }
 

@@ -65,6 +65,10 @@ def random_sample(seed: int, h: int = 4, w: int = 5, tasks=ALL):
     return s
 
 
+#: Three saliency thresholds, few enough to compute the maxF by hand.
+SAL3 = dict(saliency=dict(thresholds=[0.25, 0.5, 0.75]))
+
+
 def build(**kwargs) -> MultiTaskMetric:
     kwargs.setdefault('tasks', ['semseg', 'depth', 'normals', 'edge',
                                 'saliency'])
@@ -75,7 +79,7 @@ def build(**kwargs) -> MultiTaskMetric:
 
 
 def test_hand_computed_values_and_keys():
-    metric = build(saliency_thresholds=[0.25, 0.5, 0.75])
+    metric = build(statistics=SAL3)
     metric.process({}, [hand_sample().to_dict()])
     out = metric.evaluate(1)
     expected_keys = {
@@ -153,7 +157,7 @@ def test_delta_m_from_baselines():
     baselines = {'semseg': 50.0, 'depth': 1.0, 'normals': 20.0,
                  'edge': 0.1, 'saliency': 60.0}
     metric = build(single_task_baselines=baselines,
-                   saliency_thresholds=[0.25, 0.5, 0.75])
+                   statistics=SAL3)
     metric.process({}, [hand_sample()])
     out = metric.evaluate(1)
     gains = [
@@ -172,7 +176,7 @@ def test_primary_metric_override():
     metric = build(tasks=['saliency', 'depth'],
                    single_task_baselines=dict(saliency=50.0, depth=2.0),
                    primary_metrics=dict(saliency='mIoU', depth='delta1'),
-                   saliency_thresholds=[0.25, 0.5, 0.75])
+                   statistics=SAL3)
     metric.process({}, [hand_sample()])
     out = metric.evaluate(1)
     expected = ((75.0 - 50.0) / 50.0 + (20.0 - 2.0) / 2.0) / 2 * 100
@@ -190,8 +194,9 @@ def test_config_errors_name_the_problem():
         build(tasks=['edge'], primary_metrics=dict(edge='odsF'))
     with pytest.raises(ValueError, match='no direction'):
         build(tasks=['depth'], primary_metrics=dict(depth='sq_rel'))
-    with pytest.raises(ValueError, match='saliency_preset'):
-        build(tasks=['saliency'], saliency_preset='nope')
+    with pytest.raises(ValueError, match='SaliencyStatistic preset'):
+        build(tasks=['saliency'], statistics=dict(saliency=dict(
+            preset='nope')))
     with pytest.raises(ValueError, match='num_classes'):
         build(tasks=['depth'], num_classes=dict(depth=3))
     with pytest.raises(KeyError, match='extra_statistics'):
@@ -284,9 +289,9 @@ def test_padded_ground_truth_is_cropped_only_when_pure_padding():
         big = torch.full((gt.shape[0], 4, 5), float(pad), dtype=gt.dtype)
         big[:, :2, :3] = gt
         padded.set_gt(task, big)
-    metric = build(saliency_thresholds=[0.25, 0.5, 0.75])
+    metric = build(statistics=SAL3)
     metric.process({}, [padded])
-    reference = build(saliency_thresholds=[0.25, 0.5, 0.75])
+    reference = build(statistics=SAL3)
     reference.process({}, [hand_sample()])
     assert metric.evaluate(1) == reference.evaluate(1)
     # a larger ground truth with valid pixels outside is an error
@@ -303,8 +308,10 @@ def test_protocol_options_reach_the_statistics():
     # cancelling components, so 'sum' and 'any' agree here (mean 18 deg).
     for absent, expected in (('zero', 100 * 5 / 12), ('nanmean', 100 * 5 / 9)):
         metric = build(tasks=['semseg', 'normals', 'saliency'],
-                       num_classes=dict(semseg=4), absent_class=absent,
-                       normals_validity='sum', saliency_preset='invpt')
+                       num_classes=dict(semseg=4), statistics=dict(
+                           semseg=dict(absent_class=absent),
+                           normals=dict(validity='sum'),
+                           saliency=dict(preset='invpt')))
         metric.process({}, [hand_sample()])
         out = metric.evaluate(1)
         assert out['semseg/mIoU'] == pytest.approx(expected)
@@ -313,6 +320,74 @@ def test_protocol_options_reach_the_statistics():
     assert stats['normals'][0].validity == 'sum'
     assert stats['saliency'][0].score == 'double_sigmoid'
     with pytest.raises(ValueError, match='absent_class'):
-        build(absent_class='drop')
+        build(statistics=dict(semseg=dict(absent_class='drop')))
     with pytest.raises(ValueError, match='validity'):
-        build(normals_validity='norm')
+        build(statistics=dict(normals=dict(validity='norm')))
+
+
+def test_task_table_gives_each_task_its_default_statistic():
+    metric = build(tasks=list(TASKS), num_classes=dict(semseg=3,
+                                                       human_parts=2))
+    stats = {t: s[0] for t, s in metric._ensure_built().items()}
+    assert {t: type(s).__name__ for t, s in stats.items()} == dict(
+        semseg='ConfusionStatistic', depth='DepthStatistic',
+        normals='NormalsStatistic', edge='EdgeLossStatistic',
+        saliency='SaliencyStatistic', human_parts='ConfusionStatistic')
+    # the toolbox conventions of the metric's former defaults
+    assert stats['semseg'].num_classes == 3
+    assert stats['human_parts'].absent_class == 'zero'
+    assert (stats['normals'].validity, stats['normals'].hist_bins) == (
+        'any', 18000)
+    assert (stats['edge'].pos_weight, stats['edge'].mode) == (
+        0.95, 'probability')
+    assert (stats['saliency'].preset, stats['saliency'].beta_sq,
+            stats['saliency'].thresholds.numel()) == ('atrc', 0.3, 19)
+
+
+def test_statistics_override_merges_or_replaces_the_default():
+    metric = build(tasks=['edge', 'saliency'], statistics=dict(
+        edge=dict(mode='toolbox_logits'),
+        saliency=dict(type='SaliencyStatistic', preset='mtinet'),
+        depth=dict(eps=0.5)))  # not evaluated: ignored
+    stats = metric._ensure_built()
+    assert (stats['edge'][0].pos_weight, stats['edge'][0].mode) == (
+        0.95, 'toolbox_logits')
+    assert stats['saliency'][0].preset == 'mtinet'
+    assert 'depth' not in stats
+    # another type replaces the default and its options
+    metric = build(tasks=['edge'], primary_metrics=dict(edge='odsF'),
+                   statistics=dict(edge=dict(
+                       type='PixelAccuracyAsODSStatistic')))
+    assert [type(s).__name__ for s in metric._ensure_built()['edge']] == [
+        'PixelAccuracyAsODSStatistic']
+    with pytest.raises(KeyError, match="unknown task 'sal'"):
+        build(statistics=dict(sal=dict(preset='atrc')))
+    with pytest.raises(KeyError, match=r"statistics\['edge'\]"):
+        build(statistics=dict(edge=dict(type='Nope')))
+    with pytest.raises(TypeError, match='pos_weigth'):
+        build(statistics=dict(edge=dict(pos_weigth=0.5)))
+
+
+def test_tasks_default_to_the_dataset_tasks():
+    metric = METRICS.build(dict(type='MultiTaskMetric'))
+    assert metric.tasks is None
+    with pytest.raises(ValueError, match="no tasks.*metainfo has 'tasks'"):
+        metric.process({}, [hand_sample()])
+    metric.dataset_meta = dict(classes=('a', 'b', 'c'),
+                               tasks=['semseg', 'depth'])
+    assert metric.tasks == ['semseg', 'depth']
+    metric.process({}, [hand_sample()])
+    reference = build(tasks=['semseg', 'depth'])
+    reference.process({}, [hand_sample()])
+    assert metric.evaluate(1) == reference.evaluate(1)
+    # task-dependent arguments are checked against the dataset's tasks
+    metric = METRICS.build(dict(type='MultiTaskMetric',
+                                single_task_baselines=dict(semseg=50.0)))
+    with pytest.raises(ValueError, match=r"missing \['depth'\]"):
+        metric.dataset_meta = dict(tasks=['semseg', 'depth'])
+    # given tasks must be tasks of the dataset
+    metric = build(tasks=['semseg', 'edge'])
+    with pytest.raises(ValueError, match=r"names \['edge'\].*\['semseg'\]"):
+        metric.dataset_meta = dict(tasks=['semseg'])
+    with pytest.raises(KeyError, match="unknown task 'sem'"):
+        metric.dataset_meta = dict(tasks=['sem'])

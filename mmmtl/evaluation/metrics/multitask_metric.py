@@ -1,7 +1,7 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
 """One metric for every task of a multi-task model, plus ``delta_m``."""
 import logging
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 from mmengine.dist import all_reduce
@@ -11,12 +11,11 @@ from mmengine.structures import BaseDataElement
 from mmseg.registry import METRICS
 from torch import Tensor
 
-from mmmtl.structures.tasks import TaskSpec, check_tasks, get_task
+from mmmtl.structures.tasks import TASKS, TaskSpec, check_tasks, get_task
 from ..statistics.base import (TASK_STATISTICS, TaskStatistic,
                                build_task_statistic)
 from ..statistics.delta_m import delta_m, primary_directions
-from ..statistics.normals import DEFAULT_HIST_BINS
-from ..statistics.segmentation import ABSENT_CLASS, iou_per_class
+from ..statistics.segmentation import iou_per_class
 
 _SAMPLER_HINT = ("sampler=dict(type='DefaultSampler', shuffle=False, "
                  'round_up=False)')
@@ -26,19 +25,21 @@ _SAMPLER_HINT = ("sampler=dict(type='DefaultSampler', shuffle=False, "
 class MultiTaskMetric(BaseMetric):
     """Per-task dense-prediction metrics and the multi-task gain.
 
-    Every task of ``tasks`` is evaluated by one or more *task statistics*
+    Every task of ``tasks`` is evaluated by *task statistics*
     (:mod:`mmmtl.evaluation.statistics`) that add fixed-size sums per image
-    (a confusion matrix, error sums, threshold counts, a histogram). Memory is
+    (a confusion matrix, error sums, threshold counts, a histogram): the
+    task table's default statistic of the task (``TaskSpec.statistic``,
+    options overridable per task with ``statistics``) and any
+    ``extra_statistics``. Memory is
     therefore constant in the number of images, and on several processes the
     sums are ``all_reduce``-d once in :meth:`evaluate`. Counts are int64 and
     float sums are int64 fixed point (resolution 2^-64 per added value, see
     :mod:`~mmmtl.evaluation.statistics.exact_sum`), so additions are exact
     and the result is bit for bit the one a single process computes on the
     same images, whatever the number of processes and the split. The
-    conventions follow the standard multi-task toolbox (MTI-Net / ATRC /
-    InvPT) so numbers are comparable with the papers; see each statistic's
-    docstring and
-    ``docs/en/user_guides/metrics.md``:
+    default conventions follow the standard multi-task toolbox (MTI-Net /
+    ATRC / InvPT) so numbers are comparable with the papers; see each
+    statistic's docstring and ``docs/en/user_guides/metrics.md``:
 
     ================  =========================================================
     task              keys (``'<task>/<metric>'``)
@@ -51,9 +52,9 @@ class MultiTaskMetric(BaseMetric):
                       ``delta1..3`` (%)
     normals           ``mean``, ``median``, ``rmse`` (degrees), ``11.25``,
                       ``22.5``, ``30`` (% of valid pixels below;
-                      ``normals_validity``)
-    saliency          ``maxF``, ``mIoU`` (%, ``saliency_preset``)
-    edge              ``loss`` (balanced BCE, ``edge_pos_weight``); an ODS
+                      ``validity``)
+    saliency          ``maxF``, ``mIoU`` (%, ``preset``)
+    edge              ``loss`` (balanced BCE, ``pos_weight``); an ODS
                       F-score can be added with ``extra_statistics``
     ================  =========================================================
 
@@ -82,39 +83,35 @@ class MultiTaskMetric(BaseMetric):
     batch of some ranks).
 
     Args:
-        tasks (list[str]): Tasks to evaluate, keys of the task table.
+        tasks (list[str], optional): Tasks to evaluate, keys of the task
+            table. By default the tasks of the evaluated dataset,
+            ``dataset_meta['tasks']`` (the evaluator sets ``dataset_meta``
+            from the dataset's metainfo before the first sample). Given
+            tasks must all be tasks of the dataset.
         num_classes (dict[str, int], optional): Classes of discrete tasks;
             missing ones come from ``dataset_meta`` (``classes`` for semseg,
             ``human_parts_classes`` for human parts), which the runner sets.
         single_task_baselines (dict[str, float], optional): Task -> value of
             its primary metric for the single-task model (same unit as the
-            reported metric). Must name exactly ``tasks``.
+            reported metric). Must name exactly the evaluated tasks.
         primary_metrics (dict[str, str], optional): Task -> metric used for
             ``delta_m`` instead of the task table's primary metric.
-        saliency_preset (str): ``'atrc'`` (beta^2 = 0.3, thresholds 0.05 to
-            0.95 step 0.05, pooled counts; ATRC), ``'invpt'`` (the same
-            meter on InvPT's double-sigmoid scores, a quirk of its code that
-            InvPT and later papers report with) or ``'mtinet'``
-            (beta^2 = 1, 15 thresholds in [0.2, 0.9], per-image averages; the
-            older toolbox).
-        saliency_beta_sq (float, optional): Overrides the preset's beta^2.
-        saliency_thresholds (int | Sequence[float], optional): Overrides the
-            preset's thresholds: ``n`` for ``k / (n + 1), k = 1..n``, or the
-            thresholds themselves.
-        edge_pos_weight (float): Positive weight of the edge balanced BCE.
-        edge_loss_mode (str): ``'probability'`` (BCE of the probabilities) or
-            ``'toolbox_logits'`` (the toolbox's EdgeMeter, which feeds the
-            probabilities to the logit form).
-        normals_hist_bins (int): Bins over [0, 180] degrees of the histogram
-            of normal errors used for the median (18000: 0.01 degree bins,
-            median within 0.005 degree).
-        normals_validity (str): Valid normal pixels: ``'any'`` non-zero
-            component (MTI-Net / ATRC / InvPT) or ``'sum'`` of the
-            components non-zero (MTAN / LibMTL / EMA-Net, CTAL's NYUv2-13).
-        absent_class (str): mIoU of discrete tasks: ``'zero'`` (a class
-            absent from prediction and ground truth counts as IoU 0, the
-            toolbox) or ``'nanmean'`` (it is left out, MMSegmentation /
-            EMA-Net).
+        statistics (dict[str, dict], optional): Task -> config of the
+            statistic that evaluates it, overriding the task table's
+            ``TaskSpec.statistic``. Without a ``type`` (or with the default's
+            type) the keys are merged into the default config, e.g.
+            ``dict(semseg=dict(absent_class='nanmean'),
+            normals=dict(validity='sum'), saliency=dict(preset='invpt'))``;
+            another ``type`` replaces it. Tasks that are not evaluated are
+            ignored, so a dataset config can declare the protocol of all its
+            tasks. The options of each statistic are documented in its class
+            (:class:`~mmmtl.evaluation.statistics.ConfusionStatistic`
+            ``absent_class``, :class:`~mmmtl.evaluation.statistics.
+            NormalsStatistic` ``validity`` / ``hist_bins``,
+            :class:`~mmmtl.evaluation.statistics.SaliencyStatistic`
+            ``preset`` / ``beta_sq`` / ``thresholds``,
+            :class:`~mmmtl.evaluation.statistics.EdgeLossStatistic`
+            ``pos_weight`` / ``mode``).
         extra_statistics (dict[str, list[dict]], optional): Task -> further
             statistic configs ``dict(type=<registered class name>, ...)``
             (e.g. an edge ODS F-score), see
@@ -129,50 +126,81 @@ class MultiTaskMetric(BaseMetric):
     default_prefix: Optional[str] = ''
 
     def __init__(self,
-                 tasks: Sequence[str],
+                 tasks: Optional[Sequence[str]] = None,
                  num_classes: Optional[Dict[str, int]] = None,
                  single_task_baselines: Optional[Dict[str, float]] = None,
                  primary_metrics: Optional[Dict[str, str]] = None,
-                 saliency_preset: str = 'atrc',
-                 saliency_beta_sq: Optional[float] = None,
-                 saliency_thresholds: Union[int, Sequence[float],
-                                            None] = None,
-                 edge_pos_weight: float = 0.95,
-                 edge_loss_mode: str = 'probability',
-                 normals_hist_bins: int = DEFAULT_HIST_BINS,
-                 normals_validity: str = 'any',
-                 absent_class: str = 'zero',
+                 statistics: Optional[Dict[str, dict]] = None,
                  extra_statistics: Optional[Dict[str, List[dict]]] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  collect_dir: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix,
                          collect_dir=collect_dir)
-        self.tasks = check_tasks(tasks, 'MultiTaskMetric.tasks')
-        self.num_classes = self._check_num_classes(num_classes)
-        self.saliency_cfg = dict(
-            type='SaliencyStatistic', preset=saliency_preset,
-            beta_sq=saliency_beta_sq, thresholds=saliency_thresholds)
-        self.edge_cfg = dict(type='EdgeLossStatistic',
-                             pos_weight=edge_pos_weight, mode=edge_loss_mode)
-        self.normals_cfg = dict(type='NormalsStatistic',
-                                hist_bins=normals_hist_bins,
-                                validity=normals_validity)
-        if absent_class not in ABSENT_CLASS:
-            raise ValueError(f'MultiTaskMetric.absent_class must be one of '
-                             f'{ABSENT_CLASS}, got {absent_class!r}')
-        self.absent_class = absent_class
-        self.extra_statistics = self._check_extra(extra_statistics)
-        self._validate_statistics()
-        self.primary_metrics = self._check_primary(primary_metrics)
-        self.single_task_baselines = self._check_baselines(
-            single_task_baselines)
+        self._args = dict(num_classes=num_classes,
+                          single_task_baselines=single_task_baselines,
+                          primary_metrics=primary_metrics,
+                          extra_statistics=extra_statistics)
+        self.statistics = _check_statistics(statistics)
+        self._tasks_given = tasks is not None
+        self.tasks: Optional[List[str]] = None
         self._stats: Optional[Dict[str, List[TaskStatistic]]] = None
         self._counts: Optional[Dict[str, Tensor]] = None
+        if tasks is not None:
+            self._configure(check_tasks(tasks, 'MultiTaskMetric.tasks'))
 
     # ------------------------------------------------------------------
     # configuration checks
     # ------------------------------------------------------------------
+    @property
+    def dataset_meta(self) -> Optional[dict]:
+        """Metainfo of the evaluated dataset (set by the evaluator)."""
+        return self._dataset_meta
+
+    @dataset_meta.setter
+    def dataset_meta(self, dataset_meta: Optional[dict]) -> None:
+        """Set the metainfo; without ``tasks`` the metric takes the
+        dataset's ``tasks`` (and checks its own against them otherwise)."""
+        self._dataset_meta = dataset_meta
+        meta_tasks = (dataset_meta or {}).get('tasks')
+        if meta_tasks is None:
+            return
+        meta_tasks = check_tasks(meta_tasks, "dataset_meta['tasks']")
+        if not self._tasks_given:
+            self._configure(meta_tasks)
+            return
+        unknown = [t for t in self.tasks if t not in meta_tasks]
+        if unknown:
+            raise ValueError(
+                f'MultiTaskMetric.tasks={self.tasks} names {unknown}, which '
+                f'the evaluated dataset does not load (its metainfo tasks '
+                f'are {meta_tasks}); drop them from the metric\'s tasks or '
+                f'leave tasks unset to evaluate the dataset\'s tasks')
+
+    def _configure(self, tasks: List[str]) -> None:
+        """Set the evaluated tasks and check every task-dependent argument
+        against them."""
+        self.tasks = tasks
+        self._stats = None
+        self._counts = None
+        self.num_classes = self._check_num_classes(self._args['num_classes'])
+        self.extra_statistics = self._check_extra(
+            self._args['extra_statistics'])
+        self._validate_statistics()
+        self.primary_metrics = self._check_primary(
+            self._args['primary_metrics'])
+        self.single_task_baselines = self._check_baselines(
+            self._args['single_task_baselines'])
+
+    def _require_tasks(self) -> List[str]:
+        if self.tasks is None:
+            raise ValueError(
+                'MultiTaskMetric has no tasks to evaluate: give '
+                "tasks=[...] or evaluate a dataset whose metainfo has "
+                "'tasks' (the evaluator sets dataset_meta before the first "
+                'sample)')
+        return self.tasks
+
     def _check_num_classes(self, num_classes: Optional[dict]
                            ) -> Dict[str, int]:
         if num_classes is None:
@@ -213,56 +241,54 @@ class MultiTaskMetric(BaseMetric):
             out[task] = cfgs
         return out
 
-    def _statistic_cfgs(self, task: str) -> List[dict]:
-        """Configs of the statistics of ``task`` (defaults + extras)."""
-        spec = get_task(task)
-        if spec.is_discrete:
-            cfgs = [dict(type='ConfusionStatistic',
-                         num_classes=self._class_count(spec),
-                         absent_class=self.absent_class)]
-        elif task == 'depth':
-            cfgs = [dict(type='DepthStatistic')]
-        elif task == 'normals':
-            cfgs = [dict(self.normals_cfg)]
-        elif task == 'saliency':
-            cfgs = [dict(self.saliency_cfg)]
-        elif task == 'edge':
-            cfgs = [dict(self.edge_cfg)]
-        else:
-            cfgs = []
+    def _statistic_cfgs(self, task: str,
+                        with_classes: bool = True) -> List[dict]:
+        """Configs of the statistics of ``task``: the task table's default
+        (with this metric's override) and the extras. With
+        ``with_classes`` a statistic that needs the class count gets it."""
+        default = _merged_statistic(task, self.statistics.get(task))
+        cfgs = [default] if default is not None else []
         cfgs += [dict(c) for c in self.extra_statistics.get(task, [])]
         if not cfgs:
             raise ValueError(f'MultiTaskMetric has no statistic for task '
-                             f'{task!r}; add one with extra_statistics')
+                             f'{task!r}: the task table gives none; add one '
+                             f'with statistics or extra_statistics')
+        if with_classes:
+            cfgs = [self._with_classes(cfg, task) for cfg in cfgs]
         return cfgs
+
+    def _with_classes(self, cfg: dict, task: str) -> dict:
+        """``cfg`` with ``num_classes`` when its statistic needs it."""
+        if TASK_STATISTICS[cfg['type']].needs_num_classes and \
+                'num_classes' not in cfg:
+            cfg = dict(cfg, num_classes=self._class_count(get_task(task)))
+        return cfg
 
     def _metric_names(self, task: str) -> List[str]:
         """Metric names the statistics of ``task`` report (no class count
         needed)."""
         names: List[str] = []
-        for cfg in self._statistic_cfgs_static(task):
+        for cfg in self._statistic_cfgs(task, with_classes=False):
             for name in TASK_STATISTICS[cfg['type']].metric_names:
                 if name in names:
                     raise ValueError(
                         f'two statistics of task {task!r} report {name!r}; '
-                        f'check MultiTaskMetric.extra_statistics')
+                        f'check MultiTaskMetric.statistics and '
+                        f'extra_statistics')
                 names.append(name)
         return names
 
-    def _statistic_cfgs_static(self, task: str) -> List[dict]:
-        if get_task(task).is_discrete:
-            return [dict(type='ConfusionStatistic')] + list(
-                self.extra_statistics.get(task, []))
-        return self._statistic_cfgs(task)
-
     def _validate_statistics(self) -> None:
-        """Build every statistic that needs no class count once, so a bad
-        argument fails when the metric is built."""
+        """Build every statistic once, so a bad option fails when the metric
+        is configured (a statistic that needs the class count is built with
+        a one-class placeholder when the count is not known yet)."""
         for task in self.tasks:
             self._metric_names(task)
-            if not get_task(task).is_discrete:
-                for cfg in self._statistic_cfgs(task):
-                    build_task_statistic(cfg, task)
+            for cfg in self._statistic_cfgs(task, with_classes=False):
+                if TASK_STATISTICS[cfg['type']].needs_num_classes:
+                    cfg = dict(cfg, num_classes=cfg.get(
+                        'num_classes', self.num_classes.get(task, 1)))
+                build_task_statistic(cfg, task)
 
     def _check_primary(self, primary: Optional[dict]) -> Dict[str, str]:
         primary = dict(primary or {})
@@ -332,6 +358,7 @@ class MultiTaskMetric(BaseMetric):
     # ------------------------------------------------------------------
     def _ensure_built(self) -> Dict[str, List[TaskStatistic]]:
         if self._stats is None:
+            self._require_tasks()
             self._stats = {
                 task: [
                     build_task_statistic(cfg, task)
@@ -475,6 +502,40 @@ class MultiTaskMetric(BaseMetric):
             names = [str(c) for c in range(len(ious))]
         text = ', '.join(f'{n}: {v:.2f}' for n, v in zip(names, ious.tolist()))
         print_log(f'{stat.task} per-class IoU (%): {text}', logger='current')
+
+
+def _check_statistics(statistics: Optional[dict]) -> Dict[str, dict]:
+    """Check ``MultiTaskMetric.statistics`` (task -> config override)."""
+    if statistics is None:
+        return {}
+    if not isinstance(statistics, dict):
+        raise TypeError(f'MultiTaskMetric.statistics must be a dict task -> '
+                        f'statistic config, got {statistics!r}')
+    for task, cfg in statistics.items():
+        if task not in TASKS:
+            raise KeyError(f'MultiTaskMetric.statistics names unknown task '
+                           f'{task!r}; known tasks are {sorted(TASKS)}')
+        if not isinstance(cfg, dict) or cfg.get(
+                'type', TASKS[task].statistic and
+                TASKS[task].statistic['type']) not in TASK_STATISTICS:
+            raise KeyError(
+                f'MultiTaskMetric.statistics[{task!r}] = {cfg!r} must be a '
+                f'dict whose type (default: the task table\'s '
+                f'{TASKS[task].statistic!r}) is one of '
+                f'{sorted(TASK_STATISTICS)}')
+    return {task: dict(cfg) for task, cfg in statistics.items()}
+
+
+def _merged_statistic(task: str, override: Optional[dict]) -> Optional[dict]:
+    """The task table's default statistic config of ``task`` with
+    ``override`` merged in (replaced when it names another type)."""
+    default = get_task(task).statistic
+    if override is None:
+        return dict(default) if default is not None else None
+    if default is None or override.get('type', default['type']) != \
+            default['type']:
+        return dict(override)
+    return {**default, **override}
 
 
 def _pixel_tensor(sample: dict, field: str) -> Optional[Tensor]:

@@ -14,7 +14,9 @@ result under distributed evaluation is the one of a single process.
 
 New statistics (e.g. the edge ODS F-score) plug in with
 :func:`register_task_statistic` and are enabled per task through
-``MultiTaskMetric(extra_statistics=dict(edge=[dict(type='MyStatistic')]))``.
+``MultiTaskMetric(extra_statistics=dict(edge=[dict(type='MyStatistic')]))``
+or replace a task's default statistic (``TaskSpec.statistic`` of the task
+table) with ``MultiTaskMetric(statistics=dict(edge=dict(type=...)))``.
 """
 from abc import ABCMeta, abstractmethod
 from typing import Dict, Tuple, Type, Union
@@ -86,7 +88,10 @@ class TaskStatistic(metaclass=ABCMeta):
     those listed in ``TASKS[task].metrics`` have a direction and can be a
     primary metric of ``delta_m``, others are extra keys) and :attr:`kinds`
     (task kinds they accept, empty for any), and implement
-    :meth:`_init_state`, :meth:`update` and :meth:`compute`. Every entry of
+    :meth:`_init_state`, :meth:`update` and :meth:`compute`. A statistic
+    whose constructor takes ``num_classes`` sets :attr:`needs_num_classes`;
+    :class:`~mmmtl.evaluation.MultiTaskMetric` then passes the task's class
+    count (from its ``num_classes`` or the dataset metainfo). Every entry of
     :attr:`state` must be a sum over images (never a mean, max or list) so
     that summing the states of several processes gives the state of all
     their images. Float sums use
@@ -99,6 +104,7 @@ class TaskStatistic(metaclass=ABCMeta):
 
     metric_names: Tuple[str, ...] = ()
     kinds: Tuple[str, ...] = ()
+    needs_num_classes: bool = False
 
     def __init__(self, task: str) -> None:
         self.spec: TaskSpec = get_task(task)

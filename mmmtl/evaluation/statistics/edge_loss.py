@@ -83,8 +83,8 @@ class EdgeLossStatistic(TaskStatistic):
     def __init__(self, task: str, pos_weight: float = 0.95,
                  mode: str = 'probability') -> None:
         if not 0.0 <= float(pos_weight) <= 1.0:
-            raise ValueError(f'edge_pos_weight must be in [0, 1], got '
-                             f'{pos_weight!r}')
+            raise ValueError(f'EdgeLossStatistic pos_weight must be in [0, 1], '
+                             f'got {pos_weight!r}')
         if mode not in EDGE_LOSS_MODES:
             raise ValueError(f'edge loss mode must be one of '
                              f'{EDGE_LOSS_MODES}, got {mode!r}')

@@ -97,17 +97,19 @@ def make_thresholds(spec: Union[int, Sequence[float]]) -> Tensor:
     """
     if isinstance(spec, Integral) and not isinstance(spec, bool):
         if spec < 1:
-            raise ValueError(f'saliency_thresholds must be >= 1, got {spec}')
+            raise ValueError(f'SaliencyStatistic thresholds must be >= 1, '
+                             f'got {spec}')
         return torch.arange(1, spec + 1, dtype=torch.float64) / (spec + 1)
     try:
         values = torch.as_tensor(list(spec), dtype=torch.float64)
     except (TypeError, ValueError):
-        raise TypeError(f'saliency_thresholds must be an int or a sequence '
-                        f'of floats in [0, 1], got {spec!r}') from None
+        raise TypeError(f'SaliencyStatistic thresholds must be an int or a '
+                        f'sequence of floats in [0, 1], got {spec!r}') \
+            from None
     if values.numel() == 0 or values.dim() != 1 or (
             values < 0).any() or (values > 1).any():
-        raise ValueError(f'saliency_thresholds must be a non-empty sequence '
-                         f'of floats in [0, 1], got {spec!r}')
+        raise ValueError(f'SaliencyStatistic thresholds must be a non-empty '
+                         f'sequence of floats in [0, 1], got {spec!r}')
     return torch.sort(values).values
 
 
@@ -175,13 +177,14 @@ class SaliencyStatistic(TaskStatistic):
                  beta_sq: Optional[float] = None,
                  thresholds: Union[int, Sequence[float], None] = None) -> None:
         if preset not in SALIENCY_PRESETS:
-            raise ValueError(f'saliency_preset must be one of '
+            raise ValueError(f'SaliencyStatistic preset must be one of '
                              f'{sorted(SALIENCY_PRESETS)}, got {preset!r}')
         cfg = SALIENCY_PRESETS[preset]
         self.preset = preset
         self.beta_sq = float(cfg['beta_sq'] if beta_sq is None else beta_sq)
         if not self.beta_sq > 0:
-            raise ValueError(f'saliency_beta_sq must be > 0, got {beta_sq}')
+            raise ValueError(f'SaliencyStatistic beta_sq must be > 0, got '
+                             f'{beta_sq}')
         self.thresholds = make_thresholds(
             cfg['thresholds'] if thresholds is None else thresholds)
         self.comparison = cfg['comparison']

@@ -130,6 +130,7 @@ class ConfusionStatistic(TaskStatistic):
 
     metric_names = ('mIoU', 'aAcc')
     kinds = (DISCRETE, )
+    needs_num_classes = True
 
     def __init__(self, task: str, num_classes: int,
                  absent_class: str = 'zero') -> None:

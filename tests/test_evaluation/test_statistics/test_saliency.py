@@ -70,9 +70,9 @@ def test_saliency_presets_and_comparison():
         stat.update(t([[0.5]]), t([[1]], torch.long))
         assert stat.compute()['maxF'] == pytest.approx(expected, abs=1e-6)
     assert make_thresholds(3).tolist() == [0.25, 0.5, 0.75]
-    with pytest.raises(ValueError, match='saliency_preset'):
+    with pytest.raises(ValueError, match='SaliencyStatistic preset'):
         SaliencyStatistic('saliency', preset='invpt-v2')
-    with pytest.raises(ValueError, match='saliency_thresholds'):
+    with pytest.raises(ValueError, match='SaliencyStatistic thresholds'):
         make_thresholds([0.5, 1.5])
 
 
