@@ -1,6 +1,6 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
 """Visualizer that draws multi-task panels."""
-from typing import Optional
+from typing import List, Optional, Sequence
 
 import mmcv
 import numpy as np
@@ -9,6 +9,7 @@ from mmseg.registry import VISUALIZERS
 from mmseg.visualization import SegLocalVisualizer
 
 from mmmtl.structures import TASKS, MultiTaskDataSample
+from mmmtl.structures.tasks import check_tasks
 from .panels import draw_task_panel
 
 
@@ -47,12 +48,37 @@ class MultiTaskVisualizer(SegLocalVisualizer):
     Panels go to every configured visualization backend (local files,
     TensorBoard) through :meth:`add_image`, and to ``out_file`` if given.
     Class palettes and names come from ``dataset_meta`` (set by the runner
-    from the dataset's metainfo).
+    from the dataset's metainfo, by the inferencer from the model's).
 
     Args:
+        name (str): Instance name (MMEngine's visualizer manager).
+        tasks (list[str], optional): Tasks drawn (columns in the task
+            table's order, those a sample has ground truth or a prediction
+            of). By default the tasks of ``dataset_meta['tasks']``.
         **kwargs: Arguments of :class:`mmseg.visualization.
             SegLocalVisualizer` (``name``, ``vis_backends``, ``save_dir``).
     """
+
+    def __init__(self,
+                 name: str = 'visualizer',
+                 tasks: Optional[Sequence[str]] = None,
+                 **kwargs) -> None:
+        super().__init__(name=name, **kwargs)
+        self.tasks = None if tasks is None else check_tasks(
+            tasks, 'MultiTaskVisualizer.tasks')
+
+    def drawn_tasks(self) -> List[str]:
+        """The tasks to draw: ``tasks``, else ``dataset_meta['tasks']``."""
+        if self.tasks is not None:
+            return self.tasks
+        meta_tasks = (self.dataset_meta or {}).get('tasks')
+        if meta_tasks is None:
+            raise ValueError(
+                "MultiTaskVisualizer has no tasks to draw: give tasks=[...] "
+                "or set dataset_meta with 'tasks' (the runner sets it from "
+                "the dataset's metainfo, the inferencer from the model's)")
+        return check_tasks(meta_tasks, "MultiTaskVisualizer.dataset_meta"
+                           "['tasks']")
 
     @master_only
     def add_datasample(self,
@@ -86,7 +112,8 @@ class MultiTaskVisualizer(SegLocalVisualizer):
         """
         gts, preds = {}, {}
         if data_sample is not None:
-            for task, spec in TASKS.items():
+            for task in self.drawn_tasks():
+                spec = TASKS[task]
                 if draw_gt and spec.gt_field in data_sample:
                     gts[task] = unpadded_gt(data_sample, spec.gt_field)
                 if draw_pred and spec.pred_field in data_sample:

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 import cv2
 import numpy as np
+import pytest
 import torch.nn.functional as F
 from mmengine.visualization import Visualizer
 from mmseg.registry import VISUALIZERS
@@ -17,10 +18,11 @@ from mmmtl.visualization import MultiTaskVisualizer, panel_size
 from mmmtl.visualization.panels import TITLE_HEIGHT
 
 H, W = 32, 40
+TASKS5 = ('semseg', 'depth', 'normals', 'edge', 'saliency')
 META = dict(classes=('a', 'b', 'c', 'd'),
             palette=[[200, 10, 10], [10, 200, 10], [10, 10, 200],
-                     [90, 90, 90]])
-TASKS5 = ('semseg', 'depth', 'normals', 'edge', 'saliency')
+                     [90, 90, 90]],
+            tasks=list(TASKS5))
 
 
 def build_visualizer(name: str, **kwargs) -> MultiTaskVisualizer:
@@ -111,6 +113,22 @@ def test_padded_ground_truth_is_cropped():
     np.testing.assert_array_equal(
         vis.add_datasample('a', image, plain),
         vis.add_datasample('b', image, padded))
+
+
+def test_tasks_default_to_the_dataset_tasks():
+    image = np.zeros((H, W, 3), np.uint8)
+    vis = build_visualizer('vis_tasks', tasks=['semseg', 'depth'])
+    panel = vis.add_datasample('t', image, sample_with_preds())
+    assert panel.shape[1] == 3 * W  # image, semseg, depth
+    vis.dataset_meta = dict(META, tasks=['normals'])
+    vis.tasks = None  # now from the metainfo
+    panel = vis.add_datasample('t', image, sample_with_preds())
+    assert panel.shape[:2] == panel_size((H, W), 1, 2, [])  # no legend
+    vis.dataset_meta = {k: v for k, v in META.items() if k != 'tasks'}
+    with pytest.raises(ValueError, match="no tasks to draw.*'tasks'"):
+        vis.add_datasample('t', image, sample_with_preds())
+    with pytest.raises(KeyError, match="unknown task 'dpth'"):
+        build_visualizer('vis_bad_tasks', tasks=['dpth'])
 
 
 def test_visualization_hook_writes_first_n_panels(tmp_path):
