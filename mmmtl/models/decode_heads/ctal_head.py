@@ -9,10 +9,13 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from mmmtl.models.layers.cross_task_affinity import CrossTaskAffinity
-from mmmtl.models.layers.multi_scale_blocks import (
-    CrossScaleFusion, MultiScaleInitialPredictions, PredictionHead,
-    build_final_head, distill_size)
+from mmmtl.models.layers.cross_scale_fusion import (CrossScaleFusion,
+                                                    distill_size)
+from mmmtl.models.layers.multi_scale_initial_predictions import \
+    MultiScaleInitialPredictions
+from mmmtl.models.layers.prediction_head import PredictionHead
 from .base_multitask_head import BaseMultiTaskHead, HeadOutputs
+from .final_heads import build_final_heads
 
 Number = Union[int, float]
 
@@ -126,10 +129,13 @@ class CTALHead(BaseMultiTaskHead):
             memory budget (see ``mmmtl.models.layers.affinity``).
         norm_cfg (dict): Norm layer config.
         act_cfg (dict): Activation config.
-        final_head (str): ``'residual'`` (two bottlenecks + 1x1 conv, the
-            CTAL appendix's CNN heads) or ``'aspp'`` (DeepLab-style head,
-            the appendix's transformer heads).
-        aspp_dilations (Sequence[int]): ASPP rates for ``'aspp'``.
+        final_head (dict): Config of the final per-task head, a module
+            registered in ``MODELS`` returning ``(features, prediction)``;
+            the head adds ``in_channels``, ``channels``, ``out_channels``,
+            ``norm_cfg`` and ``act_cfg``. ``dict(type='PredictionHead')``
+            (two bottlenecks + 1x1 conv, the CTAL appendix's CNN heads) or
+            ``dict(type='ASPPPredictionHead', dilations=(1, 6, 12, 18))``
+            (DeepLab-style head, the appendix's transformer heads).
         released_wrapper (bool): Add the released model's ``conv_in`` /
             ``conv_out`` (2x upsampling) around the CTAL module.
         wrapper_channels (int, optional): Width inside the wrapper (the
@@ -153,8 +159,7 @@ class CTALHead(BaseMultiTaskHead):
                  chunk_size: Union[int, str] = 256,
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
                  act_cfg: dict = dict(type='ReLU'),
-                 final_head: str = 'residual',
-                 aspp_dilations: Sequence[int] = (1, 6, 12, 18),
+                 final_head: dict = dict(type='PredictionHead'),
                  released_wrapper: bool = False,
                  wrapper_channels: Optional[int] = None,
                  **kwargs):
@@ -212,12 +217,8 @@ class CTALHead(BaseMultiTaskHead):
             shared_fusion=shared_fusion, scale_by_hw=scale_by_hw,
             memory_efficient=memory_efficient, chunk_size=chunk_size,
             align_corners=self.align_corners)
-        self.final = nn.ModuleDict({
-            t: build_final_head(final_head, inner, inner,
-                                self.out_channels[t], norm_cfg, act_cfg,
-                                aspp_dilations, self.align_corners)
-            for t in self.tasks
-        })
+        self.final = build_final_heads(final_head, self.tasks, inner,
+                                       self.out_channels, norm_cfg, act_cfg)
 
     def _initial_single_scale(
             self, inputs: List[Tensor], size: Tuple[int, int]

@@ -7,7 +7,8 @@ from mmcv.cnn import ConvModule
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from mmmtl.models.layers.multi_scale_blocks import ASPPBlock, Bottleneck
+from mmmtl.models.layers.aspp_block import ASPPBlock
+from mmmtl.models.layers.bottleneck import Bottleneck
 from .base_multitask_head import BaseMultiTaskHead, HeadOutputs, resize_concat
 
 DECODERS = ('conv', 'residual', 'aspp')

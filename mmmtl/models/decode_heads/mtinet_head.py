@@ -8,8 +8,10 @@ from torch import Tensor
 
 from mmmtl.models.layers.multi_modal_distillation import \
     MultiModalDistillation
-from mmmtl.models.layers.multi_scale_blocks import (
-    CrossScaleFusion, MultiScaleInitialPredictions, PredictionHead)
+from mmmtl.models.layers.cross_scale_fusion import CrossScaleFusion
+from mmmtl.models.layers.multi_scale_initial_predictions import \
+    MultiScaleInitialPredictions
+from mmmtl.models.layers.prediction_head import PredictionHead
 from .base_multitask_head import BaseMultiTaskHead, HeadOutputs
 
 

@@ -9,11 +9,11 @@ from torch import Tensor
 
 from mmmtl.models.layers.multi_modal_distillation import \
     MultiModalDistillation
-from mmmtl.models.layers.multi_scale_blocks import (CrossScaleFusion,
-                                                    PredictionHead,
-                                                    build_final_head,
+from mmmtl.models.layers.cross_scale_fusion import (CrossScaleFusion,
                                                     distill_size)
+from mmmtl.models.layers.prediction_head import PredictionHead
 from .base_multitask_head import BaseMultiTaskHead, HeadOutputs
+from .final_heads import build_final_heads
 
 Number = Union[int, float]
 
@@ -36,10 +36,13 @@ class SingleScaleDistillationHead(BaseMultiTaskHead):
         distill_stride (int | float): Stride of the distillation scale.
         norm_cfg (dict): Norm layer config.
         act_cfg (dict): Activation config.
-        final_head (str): ``'residual'`` (two bottlenecks + 1x1 conv, the
-            CTAL appendix's CNN heads) or ``'aspp'`` (DeepLab-style head,
-            the appendix's transformer heads).
-        aspp_dilations (Sequence[int]): ASPP rates for ``'aspp'``.
+        final_head (dict): Config of the final per-task head, a module
+            registered in ``MODELS`` returning ``(features, prediction)``;
+            the head adds ``in_channels``, ``channels``, ``out_channels``,
+            ``norm_cfg`` and ``act_cfg``. ``dict(type='PredictionHead')``
+            (two bottlenecks + 1x1 conv, the CTAL appendix's CNN heads) or
+            ``dict(type='ASPPPredictionHead', dilations=(1, 6, 12, 18))``
+            (DeepLab-style head, the appendix's transformer heads).
         **kwargs: See :class:`BaseMultiTaskHead`.
     """
 
@@ -49,8 +52,7 @@ class SingleScaleDistillationHead(BaseMultiTaskHead):
                  distill_stride: Number = 4,
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
                  act_cfg: dict = dict(type='ReLU'),
-                 final_head: str = 'residual',
-                 aspp_dilations: Sequence[int] = (1, 6, 12, 18),
+                 final_head: dict = dict(type='PredictionHead'),
                  **kwargs):
         super().__init__(**kwargs)
         in_channels, in_strides = self._input_channels_and_strides(
@@ -69,12 +71,8 @@ class SingleScaleDistillationHead(BaseMultiTaskHead):
                               norm_cfg, act_cfg)
             for t in self.tasks
         })
-        self.final = nn.ModuleDict({
-            t: build_final_head(final_head, channels, channels,
-                                self.out_channels[t], norm_cfg, act_cfg,
-                                aspp_dilations, self.align_corners)
-            for t in self.tasks
-        })
+        self.final = build_final_heads(final_head, self.tasks, channels,
+                                       self.out_channels, norm_cfg, act_cfg)
 
     @abstractmethod
     def distill(self, feats: Dict[str, Tensor]) -> Dict[str, Tensor]:

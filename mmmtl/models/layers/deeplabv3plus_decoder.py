@@ -9,7 +9,7 @@ from mmengine.model import BaseModule
 from mmseg.models.utils import resize
 from torch import Tensor
 
-from .multi_scale_blocks import ASPPBlock
+from .aspp_block import ASPPBlock
 
 
 class DeepLabV3PlusDecoder(BaseModule):

@@ -4,10 +4,8 @@ import torch
 from mmseg.registry import MODELS
 
 from mmmtl.models.decode_heads.mtinet_head import MTINetHead
-from mmmtl.models.layers.multi_scale_blocks import (Bottleneck,
-                                                    CrossScaleFusion,
-                                                    FeaturePropagation,
-                                                    PredictionHead)
+from mmmtl.models.layers import (Bottleneck, CrossScaleFusion,
+                                 FeaturePropagation, PredictionHead)
 from mmmtl.models.segmentors.multitask_encoder_decoder import \
     MultiTaskEncoderDecoder  # noqa: F401  (registers)
 from mmmtl.testing import fit_steps, random_batch, tiny_model_cfg
