@@ -3,60 +3,28 @@
 from typing import Dict, Sequence
 
 import torch.nn as nn
-from mmcv.cnn import ConvModule
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from mmmtl.models.layers.aspp_block import ASPPBlock
-from mmmtl.models.layers.bottleneck import Bottleneck
 from .base_multitask_head import BaseMultiTaskHead, HeadOutputs, resize_concat
 
-DECODERS = ('conv', 'residual', 'aspp')
-
-
-def task_decoder(in_channels: int, channels: int, num_convs: int,
-                 kernel_size: int, norm_cfg: dict, act_cfg: dict) -> nn.Module:
-    """A 1x1 conv-norm-act reducing ``in_channels`` to ``channels``, then
-    ``num_convs - 1`` ``kernel_size`` conv-norm-act blocks."""
-    layers = [ConvModule(in_channels, channels, 1, norm_cfg=norm_cfg,
-                         act_cfg=act_cfg)]
-    layers += [
-        ConvModule(channels, channels, kernel_size, padding=kernel_size // 2,
-                   norm_cfg=norm_cfg, act_cfg=act_cfg)
-        for _ in range(num_convs - 1)
-    ]
-    return nn.Sequential(*layers)
-
-
-def build_task_decoder(kind: str, in_channels: int, channels: int,
-                       num_convs: int, kernel_size: int, norm_cfg: dict,
-                       act_cfg: dict, aspp_dilations: Sequence[int],
-                       align_corners: bool) -> nn.Module:
-    """One task decoder of :class:`HPSHead` (features, no prediction).
-
-    ``'conv'``: :func:`task_decoder`. ``'residual'``: a 3x3 conv-norm-act
-    (the cross-scale fusion block of the distillation heads) and two
-    residual bottlenecks, i.e. the CTAL appendix's CNN output heads, so the
-    STL/MTL baselines share the output heads of the distillation models as
-    the paper requires. ``'aspp'``: a DeepLab-v3 ASPP block (the appendix's
-    transformer output heads).
-    """
-    if kind == 'conv':
-        return task_decoder(in_channels, channels, num_convs, kernel_size,
-                            norm_cfg, act_cfg)
-    if kind == 'residual':
-        return nn.Sequential(
-            ConvModule(in_channels, channels, 3, padding=1,
-                       norm_cfg=norm_cfg, act_cfg=act_cfg),
-            Bottleneck(channels, channels, norm_cfg=norm_cfg,
-                       act_cfg=act_cfg),
-            Bottleneck(channels, channels, norm_cfg=norm_cfg,
-                       act_cfg=act_cfg))
-    if kind == 'aspp':
-        return ASPPBlock(in_channels, channels, aspp_dilations, norm_cfg,
-                         act_cfg, align_corners)
-    raise ValueError(f'HPSHead: decoder must be one of {DECODERS}, got '
-                     f'{kind!r}')
+def _build_decoder(cfg: dict, in_channels: int, channels: int,
+                   norm_cfg: dict, act_cfg: dict) -> nn.Module:
+    """A task decoder of :class:`HPSHead` from its config."""
+    if not isinstance(cfg, dict) or 'type' not in cfg:
+        raise TypeError(
+            f"HPSHead: decoder must be a config dict of a registered module, "
+            f"e.g. dict(type='ConvTaskDecoder', num_convs=2), "
+            f"dict(type='ResidualTaskDecoder') or dict(type='ASPPBlock'); "
+            f"got {cfg!r}")
+    for key in ('in_channels', 'channels'):
+        if key in cfg:
+            raise ValueError(f'HPSHead: decoder={cfg!r} sets {key!r}, which '
+                             f'the head sets itself')
+    built = dict(norm_cfg=norm_cfg, act_cfg=act_cfg)
+    built.update(cfg)
+    built.update(in_channels=in_channels, channels=channels)
+    return MODELS.build(built)
 
 
 @MODELS.register_module()
@@ -65,38 +33,39 @@ class HPSHead(BaseMultiTaskHead):
 
     The selected backbone outputs are upsampled to the finest selected scale
     and concatenated (as MMSegmentation's HRNet heads do); each task then has
-    its own decoder — a 1x1 conv-norm-act reducing the concatenation to
-    ``channels`` (as the HRNet heads of the standard multi-task toolbox),
-    then ``num_convs - 1`` ``kernel_size`` conv-norm-act blocks — and a 1x1
+    its own decoder (by default a 1x1 conv-norm-act reducing the
+    concatenation to ``channels``, as the HRNet heads of the standard
+    multi-task toolbox, then a 3x3 conv-norm-act block) and a 1x1
     prediction layer. With one task it is the single-task baseline
     (:class:`SingleTaskHead`).
 
     Args:
         channels (int): Width of each task decoder.
-        num_convs (int): Conv blocks per task decoder (>= 1).
-        kernel_size (int): Kernel of the decoder convs after the first.
         dropout_ratio (float): Dropout before the prediction layers.
         norm_cfg (dict): Norm layer config.
         act_cfg (dict): Activation config.
         feat_stride (int): Stride of the finest selected input w.r.t. the
             image (reported with the task features for auxiliary losses).
-        decoder (str): Task decoder kind, see :func:`build_task_decoder`:
-            ``'conv'`` (default, above), ``'residual'`` or ``'aspp'``
-            (``num_convs``/``kernel_size`` apply to ``'conv'`` only).
-        aspp_dilations (Sequence[int]): ASPP rates for ``'aspp'``.
+        decoder (dict): Config of the task decoder, a module registered in
+            ``MODELS`` mapping (B, C_in, H, W) to (B, channels, H, W)
+            features; the head adds ``in_channels``, ``channels``,
+            ``norm_cfg`` and ``act_cfg``.
+            ``dict(type='ConvTaskDecoder', num_convs=2, kernel_size=3)``
+            (default, above), ``dict(type='ResidualTaskDecoder')`` (a 3x3
+            conv block and two bottlenecks, the CTAL appendix's CNN output
+            heads) or ``dict(type='ASPPBlock', dilations=(1, 6, 12, 18))``
+            (the appendix's transformer output heads).
         **kwargs: See :class:`BaseMultiTaskHead`.
     """
 
     def __init__(self,
                  channels: int,
-                 num_convs: int = 2,
-                 kernel_size: int = 3,
                  dropout_ratio: float = 0.1,
                  norm_cfg: dict = dict(type='BN', requires_grad=True),
                  act_cfg: dict = dict(type='ReLU'),
                  feat_stride: int = 4,
-                 decoder: str = 'conv',
-                 aspp_dilations: Sequence[int] = (1, 6, 12, 18),
+                 decoder: dict = dict(type='ConvTaskDecoder', num_convs=2,
+                                      kernel_size=3),
                  **kwargs):
         super().__init__(**kwargs)
         in_channels = self.in_channels
@@ -105,9 +74,7 @@ class HPSHead(BaseMultiTaskHead):
         self.channels = channels
         self.feat_stride = feat_stride
         self.decoders = nn.ModuleDict({
-            t: build_task_decoder(decoder, total_in, channels, num_convs,
-                                  kernel_size, norm_cfg, act_cfg,
-                                  aspp_dilations, self.align_corners)
+            t: _build_decoder(decoder, total_in, channels, norm_cfg, act_cfg)
             for t in self.tasks
         })
         self._build_classifiers(channels, dropout_ratio)

@@ -10,6 +10,7 @@ from .bottleneck import Bottleneck
 from .cbam import CBAM
 from .coherence_fusion import (CoherenceFusionModule, cosine_coherence_loss,
                                cross_task_attention)
+from .conv_task_decoder import ConvTaskDecoder
 from .cross_scale_fusion import CrossScaleFusion, distill_size
 from .cross_task_affinity import CrossTaskAffinity
 from .deeplabv3plus_decoder import DeepLabV3PlusDecoder
@@ -19,6 +20,7 @@ from .mask2former_representation import Mask2FormerRepresentation
 from .multi_modal_distillation import MultiModalDistillation
 from .multi_scale_initial_predictions import MultiScaleInitialPredictions
 from .prediction_head import PredictionHead
+from .residual_task_decoder import ResidualTaskDecoder
 from .spatial_refinement import SpatialRefinementModule
 from .squeeze_excitation import SqueezeExcitation
 from .window_transformer_decoder import WindowTransformerDecoder
@@ -32,6 +34,7 @@ __all__ = [
     'DeepLabV3PlusDecoder', 'DynamicPyramidFusion',
     'Mask2FormerRepresentation', 'MultiModalDistillation', 'Bottleneck',
     'CrossScaleFusion', 'FeaturePropagation', 'MultiScaleInitialPredictions',
-    'PredictionHead', 'SqueezeExcitation', 'distill_size',
+    'PredictionHead', 'SqueezeExcitation', 'distill_size', 'ConvTaskDecoder',
+    'ResidualTaskDecoder',
     'SpatialRefinementModule', 'WindowTransformerDecoder'
 ]
