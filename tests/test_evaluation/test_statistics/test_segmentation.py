@@ -1,4 +1,5 @@
-"""Confusion-matrix statistic of discrete tasks (mIoU, aAcc) against hand-computed values."""
+"""Confusion-matrix statistic of discrete tasks (mIoU, aAcc) against
+hand-computed values."""
 import math
 
 import pytest
