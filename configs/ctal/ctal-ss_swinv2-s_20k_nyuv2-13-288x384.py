@@ -25,6 +25,6 @@ model = dict(
         scale_by_hw=False,
         memory_efficient=True,
         chunk_size='auto',
-        final_head='aspp',
+        final_head=dict(type='ASPPPredictionHead'),
         norm_cfg=norm_cfg,
         num_classes=head_num_classes))

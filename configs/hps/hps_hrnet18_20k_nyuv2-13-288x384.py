@@ -1,7 +1,7 @@
 # MTL (hard parameter sharing) baseline of the CTAL paper with
 # HRNet-W18-small-v2 on NYUv2-13 (288x384): the backbone scales are upsampled
 # to 1/4 and concatenated, and each task has the paper's output head (a 3x3
-# fusion conv and two residual bottlenecks, `decoder='residual'`) and a 1x1
+# fusion conv and two residual bottlenecks, `ResidualTaskDecoder`) and a 1x1
 # prediction conv. Optimisation and data as the PAD-Net config it inherits.
 _base_ = ['../padnet/padnet_hrnet18_20k_nyuv2-13-288x384.py']
 tasks = ['semseg', 'depth', 'normals']
@@ -15,7 +15,7 @@ model = dict(
         in_channels=[18, 36, 72, 144],
         in_index=[0, 1, 2, 3],
         channels=64,
-        decoder='residual',
+        decoder=dict(type='ResidualTaskDecoder'),
         dropout_ratio=0.0,
         feat_stride=4,
         norm_cfg=norm_cfg,

@@ -55,7 +55,6 @@ model = dict(
         in_channels=[256, 256, 256, 256],
         in_index=[0, 1, 2, 3],
         channels=256,
-        num_convs=2,
         dropout_ratio=0.0,
         norm_cfg=norm_cfg,
         feat_stride=4,

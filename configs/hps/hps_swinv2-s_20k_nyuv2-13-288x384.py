@@ -1,6 +1,6 @@
 # MTL (hard parameter sharing) baseline of the CTAL paper with SwinV2-S on
 # NYUv2-13 (288x384): the four Swin stages are upsampled to 1/4 and
-# concatenated, and each task has a DeepLab-style ASPP head (`decoder='aspp'`)
+# concatenated, and each task has a DeepLab-style ASPP head (`ASPPBlock`)
 # and a 1x1 prediction conv. Optimisation and data as the PAD-Net config it
 # inherits.
 _base_ = ['../padnet/padnet_swinv2-s_20k_nyuv2-13-288x384.py']
@@ -15,7 +15,7 @@ model = dict(
         in_channels=[96, 192, 384, 768],
         in_index=[0, 1, 2, 3],
         channels=64,
-        decoder='aspp',
+        decoder=dict(type='ASPPBlock'),
         dropout_ratio=0.0,
         feat_stride=4,
         norm_cfg=norm_cfg,

@@ -104,8 +104,6 @@ val_evaluator = dict(
     _delete_=True,
     type='MultiTaskMetric',
     tasks=tasks,
-    absent_class='zero',
-    saliency_preset='atrc',
     single_task_baselines=dict(semseg=74.07, human_parts=64.28,
                                saliency=83.95),
     primary_metrics=dict(semseg='mIoU', human_parts='mIoU',

@@ -46,7 +46,7 @@ model = dict(
         in_strides=(4, 8, 16, 32),
         channels=64,
         distill_stride=4,
-        final_head='aspp',
+        final_head=dict(type='ASPPPredictionHead'),
         norm_cfg=norm_cfg,
         num_classes=dict(semseg=13)),
     train_cfg=dict(),

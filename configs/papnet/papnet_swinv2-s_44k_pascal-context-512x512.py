@@ -17,6 +17,6 @@ model = dict(
         distill_stride=8,
         gamma=0.05,
         memory_efficient=True,
-        final_head='aspp',
+        final_head=dict(type='ASPPPredictionHead'),
         norm_cfg=norm_cfg,
         num_classes=head_num_classes))

@@ -11,5 +11,5 @@ val_evaluator = dict(
     _delete_=True,
     type='MultiTaskMetric',
     tasks=tasks,
-    absent_class='nanmean')
+    statistics=dict(semseg=dict(absent_class='nanmean')))
 test_evaluator = val_evaluator

@@ -10,7 +10,5 @@ test_dataloader = val_dataloader
 val_evaluator = dict(
     _delete_=True,
     type='MultiTaskMetric',
-    tasks=tasks,
-    absent_class='zero', normals_validity='any',
-    saliency_preset='atrc')
+    tasks=tasks)
 test_evaluator = val_evaluator

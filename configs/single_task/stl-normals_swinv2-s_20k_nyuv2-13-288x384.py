@@ -11,5 +11,6 @@ val_evaluator = dict(
     _delete_=True,
     type='MultiTaskMetric',
     tasks=tasks,
-    absent_class='nanmean', normals_validity='sum')
+    statistics=dict(semseg=dict(absent_class='nanmean'),
+                    normals=dict(validity='sum')))
 test_evaluator = val_evaluator

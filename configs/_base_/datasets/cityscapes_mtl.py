@@ -57,7 +57,7 @@ test_dataloader = val_dataloader
 val_evaluator = dict(
     type='MultiTaskMetric',
     tasks=tasks,
-    absent_class='nanmean',
+    statistics=dict(semseg=dict(absent_class='nanmean')),
     single_task_baselines=dict(semseg=48.89, depth=29.91),
     primary_metrics=dict(semseg='mIoU', depth='abs_rel'))
 test_evaluator = val_evaluator

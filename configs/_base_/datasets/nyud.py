@@ -60,15 +60,13 @@ test_dataloader = val_dataloader
 # Single-task HRNet-18 references for delta_m: CCR (AAAI 2023) Table 1,
 # "ST Baseline": SemSeg mIoU 39.803, Depth RMSE 0.617, Normal mErr 19.896.
 # Edge on NYUD: ODS-F with maxDist 0.011 (ATRC/InvPT), see
-# mmmtl/evaluation/functional/boundary_f.py.
+# mmmtl/evaluation/statistics/boundary_f.py.
 # Evaluation protocol of the toolbox / ATRC / InvPT family (see
-# docs/en/user_guides/metrics.md): absent classes count as IoU 0, a normal is
-# valid when any component is non-zero.
+# docs/en/user_guides/metrics.md, the task table's default statistics): absent
+# classes count as IoU 0, a normal is valid when any component is non-zero.
 val_evaluator = dict(
     type='MultiTaskMetric',
     tasks=tasks,
-    absent_class='zero',
-    normals_validity='any',
     single_task_baselines=dict(semseg=39.803, depth=0.617, normals=19.896),
     primary_metrics=dict(semseg='mIoU', depth='rmse', normals='mean'))
 test_evaluator = val_evaluator

@@ -56,8 +56,8 @@ test_dataloader = val_dataloader
 val_evaluator = dict(
     type='MultiTaskMetric',
     tasks=tasks,
-    absent_class='nanmean',
-    normals_validity='sum',
+    statistics=dict(semseg=dict(absent_class='nanmean'),
+                    normals=dict(validity='sum')),
     single_task_baselines=dict(semseg=49.23, depth=0.1636, normals=23.15),
     primary_metrics=dict(semseg='mIoU', depth='abs_rel', normals='mean'))
 test_evaluator = val_evaluator

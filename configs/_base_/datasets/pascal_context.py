@@ -60,17 +60,15 @@ test_dataloader = val_dataloader
 # single-task runs (configs/single_task) for HRNet-18 comparisons.
 # Edge ODS-F: maxDist 0.0075 (SEISM default).
 # Evaluation protocol of the toolbox / ATRC / InvPT family (see
-# docs/en/user_guides/metrics.md): absent classes count as IoU 0, a normal is
-# valid when any component is non-zero, saliency max-F as ATRC defines it
+# docs/en/user_guides/metrics.md, the task table's default statistics):
+# absent classes count as IoU 0, a normal is valid when any component is
+# non-zero, saliency max-F as ATRC defines it
 # ('invpt' reproduces the double-sigmoid numbers of InvPT and later papers).
 # The test evaluator adds the edge ODS-F / OIS-F / AP of SEISM as ATRC and
 # InvPT run it (NMS, '> t', exact one-to-one matching, maxDist 0.0075).
 val_evaluator = dict(
     type='MultiTaskMetric',
     tasks=tasks,
-    absent_class='zero',
-    normals_validity='any',
-    saliency_preset='atrc',
     single_task_baselines=dict(semseg=74.07, human_parts=64.28,
                                saliency=83.95, normals=16.03, edge=0.0241),
     primary_metrics=dict(semseg='mIoU', human_parts='mIoU',

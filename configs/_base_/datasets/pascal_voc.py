@@ -50,5 +50,5 @@ test_dataloader = val_dataloader
 # mIoU over all 21 classes, an absent class counting as 0 (the toolbox
 # convention; every class occurs in the VOC val set, so MMSegmentation's
 # nanmean gives the same number).
-val_evaluator = dict(type='MultiTaskMetric', tasks=tasks, absent_class='zero')
+val_evaluator = dict(type='MultiTaskMetric', tasks=tasks)
 test_evaluator = val_evaluator

@@ -27,7 +27,6 @@ model = dict(
         in_channels=[64, 128, 256, 512],
         in_index=[0, 1, 2, 3],
         channels=64,
-        num_convs=2,
         dropout_ratio=0.0,
         norm_cfg=norm_cfg,
         feat_stride=4,
