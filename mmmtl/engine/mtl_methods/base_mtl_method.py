@@ -132,11 +132,11 @@ class GradientBasedMethod(BaseMTLMethod):
     """A method that weights per-task gradients from their Gram matrix.
 
     Every gradient-based method implemented here (PCGrad, CAGrad, Nash-MTL,
-    IMTL-G, Aligned-MTL, MGDA, UPGrad, GradNorm) returns an aggregate of the
-    form ``sum_t w_t g_t`` whose weights depend on the gradients only
-    through their inner products. That is what lets the wrapper all-reduce a
-    ``T x T`` matrix instead of ``T`` gradients under distributed training
-    in the representation mode.
+    IMTL-G, Aligned-MTL, MGDA, UPGrad, GradNorm, GradVac) returns an
+    aggregate of the form ``sum_t w_t g_t`` whose weights depend on the
+    gradients only through their inner products. That is what lets the
+    wrapper all-reduce a ``T x T`` matrix instead of ``T`` gradients under
+    distributed training in the representation mode.
     """
 
     needs_task_grads = True
