@@ -1,6 +1,7 @@
 """Run by torchrun (2 processes) from test_multitask_optim_wrapper.py.
 
-For gradient-based methods in both modes: a tiny multi-task model wrapped
+For gradient-based methods in both modes (DB-MTL: parameter mode only)
+and FAMO: a tiny multi-task model wrapped
 in MMEngine's MMDistributedDataParallel takes 3 steps on its half of each
 batch; the parameters must be identical on both ranks and equal (to float
 tolerance) to one process taking the same steps on the whole batches.
@@ -42,8 +43,12 @@ def run(method, mode, distributed):
 def main() -> int:
     dist.init_process_group('gloo')
     torch.set_num_threads(1)
-    for method in ('PCGrad', 'NashMTL', 'GradNorm', 'FAMO'):
-        for mode in ('representation', 'parameter'):
+    for method in ('PCGrad', 'NashMTL', 'GradNorm', 'FAMO', 'GradVac',
+                   'DBMTL'):
+        # DB-MTL averages gradient vectors: parameter mode only
+        modes = ('parameter', ) if method == 'DBMTL' else (
+            'representation', 'parameter')
+        for mode in modes:
             flat = run(method, mode, distributed=True)
             gathered = [torch.zeros_like(flat) for _ in range(2)]
             dist.all_gather(gathered, flat)

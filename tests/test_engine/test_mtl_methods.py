@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from mmmtl.engine.mtl_methods import (FAMO, MGDA, AlignedMTL, CAGrad,
-                                      EqualWeighting, GeometricLossStrategy,
-                                      GradNorm, IMTLG, NashMTL, PCGrad,
+from mmmtl.engine.mtl_methods import (DBMTL, FAMO, MGDA, AlignedMTL,
+                                      CAGrad, EqualWeighting,
+                                      GeometricLossStrategy, GradNorm,
+                                      GradVac, IMTLG, NashMTL, PCGrad,
                                       RandomLossWeighting, UPGrad)
 from mmmtl.engine.mtl_methods.nash_mtl import nash_bargaining_weights
 from mmmtl.registry import MTL_METHODS
@@ -107,6 +108,49 @@ def upgrad_reference_two(g1, g2):
         dot = g @ other
         return g if dot >= 0 else g - dot / (other @ other) * other
     return (project(g1, g2) + project(g2, g1)) / 2
+
+
+def gradvac_reference(grads, targets, beta, seed, step):
+    """Algorithm 1 of Wang et al. on the gradient vectors: for every task i
+    and every other task j (in the order the method draws), raise the
+    cosine of the modified g_i with g_j to the target phi_hat_ij when it
+    is below it, then move the target towards the cosine. Returns the
+    update (the sum of the modified gradients) and the new targets."""
+    targets = targets.clone()
+    torch.manual_seed(seed + step)
+    num = len(grads)
+    out = torch.zeros(grads.shape[1], dtype=torch.float64)
+    for i in range(num):
+        others = [j for j in range(num) if j != i]
+        order = [others[k] for k in torch.randperm(num - 1).tolist()]
+        g = grads[i].clone()
+        for j in order:
+            phi = (g @ grads[j]) / (g.norm() * grads[j].norm())
+            phi_hat = targets[i, j]
+            if phi < phi_hat:
+                g = g + grads[j] * g.norm() * (
+                    phi_hat * (1 - phi**2).sqrt() -
+                    phi * (1 - phi_hat**2).sqrt()) / (
+                        grads[j].norm() * (1 - phi_hat**2).sqrt())
+            targets[i, j] = (1 - beta) * phi_hat + beta * phi
+        out = out + g
+    return out, targets
+
+
+def dbmtl_reference(grad_steps, loss_steps, beta, sigma):
+    """Algorithm 1 of Lin et al. (2023) on the gradient vectors: moving
+    averages of the gradients of log L_t with rate beta / k^sigma, each
+    scaled to the largest norm, summed. Returns the last update."""
+    average = torch.zeros_like(grad_steps[0])
+    for k, (grads, losses) in enumerate(zip(grad_steps, loss_steps), 1):
+        rate = beta / k**sigma
+        for t in range(len(grads)):
+            log_grad = grads[t] / losses[t]  # grad log L_t
+            average[t] = rate * average[t] + (1 - rate) * log_grad
+        norms = [float(average[t].norm()) for t in range(len(grads))]
+        update = sum(max(norms) / norms[t] * average[t]
+                     for t in range(len(grads)))
+    return update
 
 
 # --------------------------------------------------------------------- #
@@ -219,6 +263,96 @@ def test_gradnorm_hand_step():
     close(method.loss_weights, 2 * new / new.sum())
 
 
+def test_gradvac_hand_values():
+    method = GradVac(beta=0.5, eps=0.0)
+    # zero targets: g1' = g1 + g2/2 (PCGrad's projection), g2' = g2 + g1
+    close(run(method, CONFLICTING), [2.0, 1.5])
+    phi = -1 / math.sqrt(2)
+    close(method.targets, [[0.0, 0.5 * phi], [0.5 * phi, 0.0]])
+    # orthogonal gradients are above the negative targets: no change
+    close(method.weights(gram(ORTHOGONAL), torch.ones(2)), [1.0, 1.0])
+    close(method.targets, [[0.0, 0.25 * phi], [0.25 * phi, 0.0]])
+    # a positive target: g1' = (2, 0) + c (0, 1) with cos(g1', g2) = 0.5,
+    # c = 2 (0.5 * 1 - 0 * sqrt(0.75)) / (1 * sqrt(0.75)) = 2 / sqrt(3)
+    method = GradVac(beta=0.0, eps=0.0)
+    method.setup(['a', 'b'])
+    method.targets = torch.tensor([[0.0, 0.5], [0.5, 0.0]],
+                                  dtype=torch.float64)
+    weights = method.weights(gram(ORTHOGONAL), torch.ones(2))
+    # g2' = (0, 1) + c' (2, 0), c' = 1 * 0.5 / (2 * sqrt(0.75))
+    close(weights, [1 + 0.5 / (2 * math.sqrt(0.75)), 1 + 2 / math.sqrt(3)])
+    modified = ORTHOGONAL[0] + 2 / math.sqrt(3) * ORTHOGONAL[1]
+    close(modified @ ORTHOGONAL[1] / modified.norm(), 0.5)
+
+
+def test_gradvac_reference_and_torchjd_over_steps():
+    generator = torch.Generator().manual_seed(3)
+    steps = [THREE] + [torch.randn(3, 6, generator=generator,
+                                   dtype=torch.float64) for _ in range(3)]
+    method = GradVac(beta=0.5, eps=0.0, seed=4)
+    method.setup(['a', 'b', 'c'])
+    targets = torch.zeros(3, 3, dtype=torch.float64)
+    aggregation = pytest.importorskip('torchjd.aggregation')
+    torchjd = aggregation.GradVacWeighting(beta=0.5, eps=0.0)
+    for step, grads in enumerate(steps):
+        weights = method.weights(gram(grads), torch.ones(3))
+        expected, targets = gradvac_reference(grads, targets, 0.5, 4, step)
+        close(weights @ grads, expected, tol=1e-9)
+        close(method.targets, targets, tol=1e-12)
+        # TorchJD's implementation draws the same orders from the same seed
+        torch.manual_seed(4 + step)
+        close(torchjd(gram(grads)), weights, tol=1e-9)
+
+
+def test_dbmtl_hand_values_and_reference():
+    method = DBMTL(beta=0.5, beta_sigma=0.0, eps=0.0)
+    method.setup(['a', 'b'])
+    # step 1: h = 0.5 * g / L = (0.5, 0), (0, 0.5): equal norms
+    direction, scales = method.aggregate(ORTHOGONAL.float(),
+                                         torch.tensor([2.0, 1.0]))
+    close(direction, [0.5, 0.5], tol=1e-7)
+    close(scales, [1.0, 1.0], tol=1e-7)
+    # step 2: h = (0.75, 0), (-0.5, 0.75); |h| = 0.75, sqrt(0.8125)
+    direction, scales = method.aggregate(CONFLICTING.float(),
+                                         torch.ones(2, dtype=torch.float64))
+    top = math.sqrt(0.8125)
+    close(scales, [top / 0.75, 1.0], tol=1e-6)
+    close(direction, [top - 0.5, 0.75], tol=1e-6)
+    close(method.task_specific_weights(scales, torch.tensor([2.0, 4.0])),
+          [0.5, 0.25])
+    # the paper's schedule beta_k = beta / k^sigma, three tasks, four steps
+    generator = torch.Generator().manual_seed(0)
+    grad_steps = [torch.randn(3, 5, generator=generator, dtype=torch.float64)
+                  for _ in range(4)]
+    loss_steps = [torch.rand(3, generator=generator, dtype=torch.float64) + .5
+                  for _ in range(4)]
+    method = DBMTL(beta=0.9, beta_sigma=0.5, eps=0.0)
+    method.setup(['a', 'b', 'c'])
+    for grads, losses in zip(grad_steps, loss_steps):
+        direction, _ = method.aggregate(grads.float(), losses)
+    close(direction, dbmtl_reference(grad_steps, loss_steps, 0.9, 0.5),
+          tol=1e-5)
+    assert method.steps == 4
+
+
+def test_gradvac_dbmtl_bad_arguments_and_state():
+    with pytest.raises(ValueError, match='GradVac.beta'):
+        GradVac(beta=2.0)
+    with pytest.raises(ValueError, match='DBMTL.beta '):
+        DBMTL(beta=1.0)
+    with pytest.raises(ValueError, match='DBMTL.beta_sigma'):
+        DBMTL(beta_sigma=-1)
+    method = DBMTL()
+    method.setup(['a', 'b'])
+    method.aggregate(torch.ones(2, 3), torch.ones(2, dtype=torch.float64))
+    restored = DBMTL()
+    restored.load_state_dict(method.state_dict())
+    assert torch.equal(restored.grad_average, method.grad_average)
+    with pytest.raises(ValueError, match='restored gradient average'):
+        restored.aggregate(torch.ones(2, 4),
+                           torch.ones(2, dtype=torch.float64))
+
+
 # --------------------------------------------------------------------- #
 # Loss-based methods
 # --------------------------------------------------------------------- #
@@ -269,7 +403,8 @@ def test_famo_weights_and_logit_update():
 
 def test_registry_and_bad_arguments():
     for name in ('EW', 'RLW', 'GLS', 'FAMO', 'PCGrad', 'CAGrad', 'NashMTL',
-                 'IMTLG', 'AlignedMTL', 'MGDA', 'GradNorm'):
+                 'IMTLG', 'AlignedMTL', 'MGDA', 'GradNorm', 'GradVac',
+                 'DBMTL'):
         assert MTL_METHODS.build(dict(type=name)) is not None
     with pytest.raises(ValueError, match='scale_mode'):
         AlignedMTL(scale_mode='max')

@@ -19,7 +19,7 @@ from mmmtl.registry import MTL_METHODS
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
 GRADIENT_METHODS = ['PCGrad', 'CAGrad', 'NashMTL', 'IMTLG', 'AlignedMTL',
-                    'MGDA', 'UPGrad', 'GradNorm']
+                    'MGDA', 'UPGrad', 'GradNorm', 'GradVac']
 
 
 class TinyMTL(BaseModel):
@@ -133,6 +133,56 @@ def test_update_equals_reference(method, mode):
                                rtol=1e-4, atol=1e-6)
 
 
+def test_dbmtl_update_equals_reference_and_needs_parameter_mode():
+    """Two steps of DB-MTL: shared parameters take the magnitude-balanced
+    moving averages of the log-loss gradients, heads the gradient of the
+    summed log losses."""
+    model = TinyMTL(aux=True)
+    reference = copy.deepcopy(model)
+    wrapper = make_wrapper(model, lr=0.1, method=dict(type='DBMTL', beta=0.5),
+                           mode='parameter')
+    shared = list(reference.backbone.parameters())
+    heads = list(reference.decode_head.parameters())
+    average = None
+    for step, seed in enumerate((1, 2), 1):
+        data = batch(seed)
+        x, y = data['inputs'], data['data_samples']
+        z = reference.backbone(x)
+        outs = [reference.decode_head[t](z).squeeze(1)
+                for t in reference.tasks]
+        losses = [((o - y[:, i])**2).mean() for i, o in enumerate(outs)]
+        aux = 0.1 * z.pow(2).mean()
+        rows = torch.stack([torch.cat([g.reshape(-1) for g in
+                                       torch.autograd.grad(
+                                           loss.log(), shared,
+                                           retain_graph=True)])
+                            for loss in losses])
+        average = 0.5 * rows if average is None else \
+            0.5 * average + 0.5 * rows
+        norms = average.norm(dim=1)
+        direction = (norms.max() / norms) @ average
+        direction = direction + torch.cat([g.reshape(-1) for g in
+                                           torch.autograd.grad(
+                                               aux, shared,
+                                               retain_graph=True)])
+        head_grads = torch.autograd.grad(
+            sum(loss.log() for loss in losses), heads)
+        with torch.no_grad():
+            for p, g in zip(shared, torch.split(
+                    direction, [p.numel() for p in shared])):
+                p -= 0.1 * g.view_as(p)
+            for p, g in zip(heads, head_grads):
+                p -= 0.1 * g
+        model.train_step(data, wrapper)
+        for (name, p), q in zip(model.named_parameters(),
+                                reference.parameters()):
+            torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6,
+                                       msg=f'step {step} {name}')
+    assert wrapper.method.steps == 2
+    with pytest.raises(ValueError, match="needs mode='parameter'"):
+        make_wrapper(TinyMTL(), method=dict(type='DBMTL'))
+
+
 @pytest.mark.parametrize('mode', ['representation', 'parameter'])
 def test_equal_weighting_equals_plain_backward(mode):
     data = batch()
@@ -241,6 +291,27 @@ def test_bfloat16_autocast_with_loss_scaling_and_overflow():
     assert wrapper.method.steps == 0  # no solver ran on inf/nan
 
 
+@pytest.mark.parametrize('method,mode', [('GradVac', 'representation'),
+                                         ('DBMTL', 'parameter')])
+def test_stateful_methods_under_bfloat16_with_loss_scaling(method, mode):
+    """GradVac's targets and DB-MTL's gradient averages see unscaled
+    gradients: the same parameters and state with and without a scale."""
+    results = []
+    for loss_scale in (None, 1024.0):
+        model = TinyMTL()
+        wrapper = make_wrapper(model, lr=0.1, method=dict(type=method),
+                               mode=mode, dtype='bfloat16',
+                               loss_scale=loss_scale)
+        for seed in (1, 2):
+            model.train_step(batch(seed), wrapper)
+        results.append((params(model), wrapper.method.state_dict()))
+    (first, state), (second, scaled_state) = results
+    for name in first:
+        torch.testing.assert_close(first[name], second[name], msg=name)
+    key = 'targets' if method == 'GradVac' else 'grad_average'
+    torch.testing.assert_close(state[key], scaled_state[key])
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
 @pytest.mark.parametrize('mode', ['representation', 'parameter'])
 def test_float16_autocast_with_dynamic_loss_scale_on_cuda(mode):
@@ -271,7 +342,7 @@ def test_float16_autocast_with_dynamic_loss_scale_on_cuda(mode):
 
 
 @pytest.mark.parametrize('method', ['FAMO', 'NashMTL', 'GradNorm', 'RLW',
-                                    'PCGrad', 'GLS'])
+                                    'PCGrad', 'GLS', 'GradVac', 'DBMTL'])
 def test_resume_is_exact(method):
     def run(model, wrapper, seeds):
         for seed in seeds:

@@ -133,3 +133,42 @@ def test_study_trains_missing_runs_only_and_writes_summaries(
     args.seeds = [1]
     with pytest.raises(RuntimeError, match='exit status 3'):
         study.run_study(args)
+
+
+def test_cfg_options_and_hook_windows_follow_the_schedule(tmp_path):
+    study = load_study()
+    path = osp.join(REPO, 'configs', 'mtl_methods',
+                    'dwa_resnet18_500it_synthetic-128x160.py')
+    cfg = study.run_config(path, seed=1, iters=100, work_dir=str(tmp_path),
+                           options={'model.decode_head.channels': 32,
+                                    'train_dataloader.batch_size': 4})
+    # the loss-weighting window (50 of 500 iterations) keeps its share
+    assert cfg.custom_hooks[0].interval == 10
+    assert cfg.model.decode_head.channels == 32
+    assert cfg.train_dataloader.batch_size == 4
+    assert cfg.train_cfg.max_iters == 100
+
+
+def test_several_metrics_and_delta_m_by_hand():
+    study = load_study()
+    results = {
+        'ew': {0: {'semseg/mIoU': 50.0, 'depth/rmse': 1.0},
+               1: {'semseg/mIoU': 40.0, 'depth/rmse': 2.0}},
+        'pcgrad': {0: {'semseg/mIoU': 55.0, 'depth/rmse': 0.9},
+                   1: {'semseg/mIoU': 40.0, 'depth/rmse': 2.2}},
+    }
+    summary = study.summarise(results, ['semseg/mIoU', 'depth/rmse'],
+                              with_delta_m=True)
+    pcgrad = summary['pcgrad']['metrics']
+    # seed 0: (+10 % mIoU, +10 % lower rmse) / 2 = +10; seed 1: (0 - 10)/2
+    assert pcgrad[study.DELTA_M]['values'] == pytest.approx([10.0, -5.0])
+    assert summary['ew']['metrics'][study.DELTA_M]['values'] == [0.0, 0.0]
+    assert pcgrad['depth/rmse - reference']['values'] == pytest.approx(
+        [-0.1, 0.2])
+    assert pcgrad['semseg/mIoU - reference']['mean'] == 2.5
+    table = study.format_study_table(summary, ['semseg/mIoU', 'depth/rmse'])
+    assert '| pcgrad | 2 | 47.5000 ± 10.6066 | 1.5500 ± 0.9192 | ' \
+        '2.5000 ± 10.6066 |' in table
+    assert '| pcgrad | +2.5000 ± 3.5355 | +0.0500 ± 0.2121 |' in table
+    with pytest.raises(ValueError, match='no primary task metric'):
+        study.relative_delta_m({'x/y': 1.0}, {'x/y': 1.0})

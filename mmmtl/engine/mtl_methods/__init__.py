@@ -1,12 +1,14 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
 from .aligned_mtl import AlignedMTL
 from .base_mtl_method import (BaseMTLMethod, GradientBasedMethod,
-                              LossBasedMethod)
+                              GradientMatrixMethod, LossBasedMethod)
 from .cagrad import CAGrad
+from .db_mtl import DBMTL
 from .equal_weighting import EqualWeighting
 from .famo import FAMO
 from .geometric_loss_strategy import GeometricLossStrategy
 from .gradnorm import GradNorm
+from .gradvac import GradVac
 from .imtl_g import IMTLG
 from .mgda import MGDA
 from .nash_mtl import NashMTL
@@ -15,8 +17,9 @@ from .random_loss_weighting import RandomLossWeighting
 from .upgrad import UPGrad
 
 __all__ = [
-    'AlignedMTL', 'BaseMTLMethod', 'CAGrad', 'EqualWeighting', 'FAMO',
-    'GeometricLossStrategy', 'GradNorm', 'GradientBasedMethod', 'IMTLG',
+    'AlignedMTL', 'BaseMTLMethod', 'CAGrad', 'DBMTL', 'EqualWeighting',
+    'FAMO', 'GeometricLossStrategy', 'GradNorm', 'GradVac',
+    'GradientBasedMethod', 'GradientMatrixMethod', 'IMTLG',
     'LossBasedMethod', 'MGDA', 'NashMTL', 'PCGrad', 'RandomLossWeighting',
     'UPGrad'
 ]

@@ -1,7 +1,7 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
 """Base classes of the multi-task optimisation methods."""
 from abc import ABCMeta, abstractmethod
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -20,7 +20,11 @@ class BaseMTLMethod(metaclass=ABCMeta):
       one gradient per task (of the shared parameters or of the shared
       features) and the method turns their Gram matrix into one weight per
       task (:meth:`GradientBasedMethod.weights`); the shared part receives
-      ``sum_t w_t g_t``.
+      ``sum_t w_t g_t``;
+    * **gradient-matrix** (:class:`GradientMatrixMethod`): like the
+      gradient-based family, but the method needs the per-task gradient
+      vectors themselves (DB-MTL's moving average of each task's gradient)
+      and returns the shared part's update (parameter mode only).
 
     A method holds only small state (a few floats per task); everything it
     needs to continue exactly after a resume is in :meth:`state_dict`, which
@@ -33,6 +37,9 @@ class BaseMTLMethod(metaclass=ABCMeta):
     #: Task-specific parameters receive ``sum_t w_t grad L_t`` (GradNorm's
     #: loss weighting) instead of the ordinary ``sum_t grad L_t``.
     weights_task_specific: bool = False
+    #: The method needs the (T, N) per-task gradient matrix itself, not only
+    #: its Gram matrix (:class:`GradientMatrixMethod`).
+    needs_gradient_matrix: bool = False
     #: :meth:`after_step` needs the losses of the same batch after the
     #: optimizer step (FAMO), which costs one extra forward pass.
     needs_losses_after_step: bool = False
@@ -65,6 +72,20 @@ class BaseMTLMethod(metaclass=ABCMeta):
         if len(tasks) < 1:
             raise ValueError(f'{type(self).__name__} needs at least one task')
         self.tasks = tasks
+
+    def task_specific_weights(self, weights: Tensor,
+                              losses: Tensor) -> Tensor:
+        """Coefficients of the task losses' gradients of the task-specific
+        parameters, when :attr:`weights_task_specific` is set.
+
+        Args:
+            weights (Tensor): (T,) float64 weights the method returned.
+            losses (Tensor): (T,) float64 detached losses (global means).
+
+        Returns:
+            Tensor: (T,) float64 coefficients (default: ``weights``).
+        """
+        return weights
 
     def after_step(self, losses_before: Tensor, losses_after: Tensor) -> None:
         """Update the method's state after the optimizer step (FAMO).
@@ -111,11 +132,11 @@ class GradientBasedMethod(BaseMTLMethod):
     """A method that weights per-task gradients from their Gram matrix.
 
     Every gradient-based method implemented here (PCGrad, CAGrad, Nash-MTL,
-    IMTL-G, Aligned-MTL, MGDA, UPGrad, GradNorm) returns an aggregate of the
-    form ``sum_t w_t g_t`` whose weights depend on the gradients only
-    through their inner products. That is what lets the wrapper all-reduce a
-    ``T x T`` matrix instead of ``T`` gradients under distributed training
-    in the representation mode.
+    IMTL-G, Aligned-MTL, MGDA, UPGrad, GradNorm, GradVac) returns an
+    aggregate of the form ``sum_t w_t g_t`` whose weights depend on the
+    gradients only through their inner products. That is what lets the
+    wrapper all-reduce a ``T x T`` matrix instead of ``T`` gradients under
+    distributed training in the representation mode.
     """
 
     needs_task_grads = True
@@ -131,6 +152,39 @@ class GradientBasedMethod(BaseMTLMethod):
 
         Returns:
             Tensor: (T,) float64 weights ``w``; the update is ``w^T G``.
+        """
+
+
+class GradientMatrixMethod(BaseMTLMethod):
+    """A gradient-based method that needs the per-task gradient vectors.
+
+    Its update of the shared part is not a function of the Gram matrix
+    alone (DB-MTL keeps a moving average of every task's gradient vector),
+    so it runs in the wrapper's parameter mode only: there the ``(T, P)``
+    matrix of the shared parameters' gradients is the same vector space at
+    every step (the representation's gradients are not: they belong to the
+    images of one batch) and, under distributed training, is averaged over
+    the ranks before the method sees it, so its state stays identical on
+    every rank.
+    """
+
+    needs_task_grads = True
+    needs_gradient_matrix = True
+
+    @abstractmethod
+    def aggregate(self, matrix: Tensor, losses: Tensor
+                  ) -> Tuple[Tensor, Tensor]:
+        """The shared part's update from the per-task gradients.
+
+        Args:
+            matrix (Tensor): (T, P) float32 per-task gradients of the shared
+                parameters (unscaled, global means), on the model's device.
+            losses (Tensor): (T,) float64 detached losses (global means).
+
+        Returns:
+            tuple: ``(direction, weights)``: the (P,) update written to the
+            shared parameters' ``.grad`` and (T,) float64 per-task weights
+            (logged as ``mtl_weight/<task>``).
         """
 
 

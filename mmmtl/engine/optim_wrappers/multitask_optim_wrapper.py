@@ -93,12 +93,15 @@ class MultiTaskOptimWrapper(OptimWrapper):
       updated after the optimizer step from the losses of the same batch
       (one extra forward pass without gradients).
     * **gradient-based** methods (``PCGrad``, ``CAGrad``, ``NashMTL``,
-      ``IMTLG``, ``AlignedMTL``, ``MGDA``, ``UPGrad``, ``GradNorm``): one
+      ``IMTLG``, ``AlignedMTL``, ``MGDA``, ``UPGrad``, ``GradNorm``,
+      ``GradVac``; ``DBMTL`` in parameter mode only): one
       gradient per task ``g_t`` of the *shared part* (``torch.autograd.grad``,
       no DDP synchronisation), their Gram matrix ``G G^T`` in float64, the
       method's weights ``w`` and the aggregate ``d = w^T G`` written to the
       shared part's ``.grad``. Task-specific parameters take their ordinary
-      gradient of ``sum_t L_t`` (``sum_t w_t L_t`` for GradNorm).
+      gradient of ``sum_t L_t`` (``sum_t w_t L_t`` for GradNorm,
+      ``sum_t log L_t`` for DB-MTL). DB-MTL turns the matrix ``G`` itself
+      into ``d`` (its moving average of each task's gradient).
 
       ``mode='representation'``: the shared part is the features the
       decode head receives (the output of ``feature_module``, default the
@@ -178,6 +181,12 @@ class MultiTaskOptimWrapper(OptimWrapper):
                              f'{sorted(AMP_DTYPES)} or None, got {dtype!r}')
         self.method: BaseMTLMethod = MTL_METHODS.build(
             method if method is not None else dict(type='EW'))
+        if self.method.needs_gradient_matrix and mode != 'parameter':
+            raise ValueError(
+                f"MultiTaskOptimWrapper: {type(self.method).__name__} keeps "
+                f"a moving average of every task's gradient vector, which "
+                f"needs mode='parameter' (the representation's gradients "
+                f"belong to one batch's images), got mode={mode!r}")
         self.mode = mode
         self.shared_modules = list(shared_modules) if shared_modules \
             else None
@@ -499,16 +508,25 @@ class MultiTaskOptimWrapper(OptimWrapper):
                 gram = gram / world**2
         finite = bool(torch.isfinite(gram).all()) and (
             extra_row is None or bool(torch.isfinite(extra_row).all()))
-        if finite:
-            weights = self.method.weights(gram.cpu(), global_losses.cpu())
-        else:
+        if not finite:
             weights = torch.ones(len(matrix), dtype=torch.float64)
+            direction = weights.to(matrix) @ matrix
+            local_coeffs = weights
+        elif self.method.needs_gradient_matrix:
+            direction, weights = self.method.aggregate(matrix,
+                                                       global_losses.cpu())
+            local_coeffs = self.method.task_specific_weights(
+                weights, global_losses.cpu())
+        else:
+            weights = self.method.weights(gram.cpu(), global_losses.cpu())
+            direction = weights.to(matrix) @ matrix
+            local_coeffs = self.method.task_specific_weights(
+                weights, global_losses.cpu())
         self.method.last_weights = weights
         self._last_gram = gram.detach().cpu()
-        direction = weights.to(matrix) @ matrix
         if extra_row is not None:
             direction = direction + extra_row
-        for coeff, grads in zip(weights.tolist(), local_grads):
+        for coeff, grads in zip(local_coeffs.tolist(), local_grads):
             if grads is not None:
                 self._add_grads(local, [
                     None if g is None else g * coeff for g in grads])
