@@ -51,7 +51,7 @@ from typing import Dict, List, Optional, Sequence, Union
 from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
 
-from mmmtl.evaluation.functional import delta_m, primary_directions
+from mmmtl.evaluation.statistics import delta_m, primary_directions
 from mmmtl.structures.tasks import get_task
 from mmmtl.utils.atomic_io import atomic_write_bytes
 
