@@ -35,9 +35,9 @@ val_dataloader = test_dataloader = dict(
 # Edge on NYUD: ODS-F with maxDist 0.011 (ATRC/InvPT), see
 # mmmtl/evaluation/statistics/boundary_f.py.
 # Evaluation protocol of the toolbox / ATRC / InvPT family (see
-# docs/en/user_guides/metrics.md): absent classes count as IoU 0, a normal is
-# valid when any component is non-zero.
+# docs/en/user_guides/metrics.md, the task table's default statistics): absent
+# classes count as IoU 0, a normal is valid when any component is non-zero.
 val_evaluator = test_evaluator = dict(
-    tasks=tasks, absent_class='zero', normals_validity='any',
+    tasks=tasks,
     single_task_baselines=dict(semseg=39.803, depth=0.617, normals=19.896),
     primary_metrics=dict(semseg='mIoU', depth='rmse', normals='mean'))

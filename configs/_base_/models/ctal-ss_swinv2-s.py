@@ -14,5 +14,6 @@ model = dict(
         shared_fusion=False, scale_by_hw=False,
         # anchor-chunked affinity path: same results, a fraction of the
         # memory of the dense N x HW x HW tensors at 1/4 scale
-        memory_efficient=True, chunk_size='auto', final_head='aspp',
+        memory_efficient=True, chunk_size='auto',
+        final_head=dict(type='ASPPPredictionHead'),
         norm_cfg=_base_.norm_cfg))

@@ -12,6 +12,6 @@ model = dict(
               num_outs=4),
     decode_head=dict(
         type='HPSHead', in_channels=[256, 256, 256, 256],
-        in_index=[0, 1, 2, 3], channels=256, num_convs=2, dropout_ratio=0.0,
+        in_index=[0, 1, 2, 3], channels=256, dropout_ratio=0.0,
         norm_cfg=_base_.norm_cfg, feat_stride=4),
     auxiliary_losses=[])

@@ -6,5 +6,6 @@ model = dict(
     decode_head=dict(
         type='PAPNetHead', in_channels=[96, 192, 384, 768],
         in_index=[0, 1, 2, 3], in_strides=(4, 8, 16, 32), channels=64,
-        distill_stride=4, gamma=0.05, memory_efficient=True, final_head='aspp',
+        distill_stride=4, gamma=0.05, memory_efficient=True,
+        final_head=dict(type='ASPPPredictionHead'),
         norm_cfg=_base_.norm_cfg))
