@@ -1,5 +1,15 @@
-# Baseline of the CompL label-fraction study: single-task depth trained on the
-# same 10% subset as compl-depth-densecl-lf10 (same seed), no auxiliary task.
-_base_ = ['../single_task/stl-depth_resnet18_2k_synthetic-128x160.py']
+# Baseline of the CompL label-fraction study: single-task depth (the
+# multi-task demo's encoder, decoder and schedule) trained on the same 10%
+# subset as compl-depth-densecl-lf10 (same seed), no auxiliary task.
+_base_ = [
+    '../_base_/models/hps_resnet18.py', '../_base_/datasets/synthetic.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_2k.py'
+]
+tasks = ['depth']
+model = dict(decode_head=dict(tasks=tasks, num_classes=None))
 train_dataloader = dict(
-    dataset=dict(label_fraction=0.1, label_fraction_seed=0))
+    dataset=dict(tasks=tasks, label_fraction=0.1, label_fraction_seed=0))
+val_dataloader = dict(dataset=dict(tasks=tasks))
+test_dataloader = val_dataloader
+val_evaluator = dict(tasks=tasks)
+test_evaluator = val_evaluator

@@ -10,7 +10,6 @@ _base_ = [
     '../_base_/datasets/pascal_voc.py', '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_sgd_20k.py'
 ]
-tasks = ['semseg']
 crop_size = (512, 512)
 train_pipeline = [
     dict(type='LoadMultiTaskImageFromFile'),
@@ -27,7 +26,7 @@ train_pipeline = [
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 model = dict(
     data_preprocessor=dict(size=crop_size),
-    decode_head=dict(tasks=tasks, num_classes=dict(semseg=21)))
+    decode_head=dict(tasks=_base_.tasks, num_classes=dict(semseg=21)))
 param_scheduler = [
     dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=80000,
          by_epoch=False)
