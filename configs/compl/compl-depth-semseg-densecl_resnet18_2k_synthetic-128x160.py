@@ -13,7 +13,5 @@ model = dict(
              num_grid=None, bank_size=_base_.num_aux_images)
     ])
 train_dataloader = dict(dataset=dict(dataset=dict(tasks=tasks)))
-val_dataloader = dict(dataset=dict(tasks=tasks))
-test_dataloader = val_dataloader
-val_evaluator = dict(tasks=tasks)
-test_evaluator = val_evaluator
+val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
+val_evaluator = test_evaluator = dict(tasks=tasks)

@@ -5,12 +5,8 @@ tasks = ['semseg']
 model = dict(
     # _delete_: the depth-only parent has num_classes=None
     decode_head=dict(tasks=tasks, num_classes=dict(_delete_=True, semseg=6)),
-    ssl_tasks=[
-        dict(_base_.densecl, head_task='semseg',
-             bank_size=_base_.num_aux_images)
-    ])
+    # the parent's DenseCL head, reading the semseg decoder
+    ssl_tasks=[dict(_base_.model.ssl_tasks[0], head_task='semseg')])
 train_dataloader = dict(dataset=dict(dataset=dict(tasks=tasks)))
-val_dataloader = dict(dataset=dict(tasks=tasks))
-test_dataloader = val_dataloader
-val_evaluator = dict(tasks=tasks)
-test_evaluator = val_evaluator
+val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
+val_evaluator = test_evaluator = dict(tasks=tasks)

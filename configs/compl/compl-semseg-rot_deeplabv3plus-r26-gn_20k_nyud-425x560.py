@@ -7,7 +7,5 @@ model = dict(
     ssl_tasks=[dict(_base_.rot, head_task='semseg')])
 train_dataloader = dict(
     dataset=dict(aux_pipeline=_base_.rot_pipeline, dataset=dict(tasks=tasks)))
-val_dataloader = dict(dataset=dict(tasks=tasks))
-test_dataloader = val_dataloader
-val_evaluator = dict(tasks=tasks)
-test_evaluator = val_evaluator
+val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
+val_evaluator = test_evaluator = dict(tasks=tasks)

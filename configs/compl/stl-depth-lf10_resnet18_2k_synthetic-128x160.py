@@ -9,7 +9,5 @@ tasks = ['depth']
 model = dict(decode_head=dict(tasks=tasks, num_classes=None))
 train_dataloader = dict(
     dataset=dict(tasks=tasks, label_fraction=0.1, label_fraction_seed=0))
-val_dataloader = dict(dataset=dict(tasks=tasks))
-test_dataloader = val_dataloader
-val_evaluator = dict(tasks=tasks)
-test_evaluator = val_evaluator
+val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
+val_evaluator = test_evaluator = dict(tasks=tasks)

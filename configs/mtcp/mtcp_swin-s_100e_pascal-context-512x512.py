@@ -14,8 +14,7 @@ train_dataloader = dict(
     batch_size=2,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(tasks=tasks))
-val_dataloader = dict(dataset=dict(tasks=tasks))
-test_dataloader = val_dataloader
+val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
 log_processor = dict(by_epoch=True)
 # delta_m against the dataset config's single-task references, restricted to
 # the three tasks (the paper's own STL numbers, Table 2: 75.10 / 68.29 mIoU,
