@@ -1,7 +1,5 @@
-# MT-CP on PASCAL-Context (semseg + human parts + saliency, 512x512) with
-# the paper's optimiser (AdamW, lr 5e-5, weight decay 1e-4, batch 2, poly
-# decay, 100 epochs as released) and LPS (H = 3 epochs, kappa = 2.5).
-# Shared representation as mtcp_swin-s_100e_nyud-480x640.py.
+# MT-CP on PASCAL-Context (semseg + human parts + saliency, 512x512);
+# model, optimisation and LPS as mtcp_swin-s_100e_nyud-480x640.py.
 _base_ = [
     '../_base_/models/mtcp_swin-s.py', '../_base_/datasets/pascal_context.py',
     '../_base_/default_runtime.py', '../_base_/schedules/adamw_100e.py'
@@ -16,10 +14,9 @@ train_dataloader = dict(
     dataset=dict(tasks=tasks))
 val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
 log_processor = dict(by_epoch=True)
-# delta_m against the dataset config's single-task references, restricted to
-# the three tasks (the paper's own STL numbers, Table 2: 75.10 / 68.29 mIoU,
-# 82.22 maxF, are for its Mask2Former backbone). _delete_: drops the other
-# tasks' references and the normals setting.
+# _delete_: delta_m against the dataset's references of these three tasks only
+# (the paper's STL numbers, Table 2: 75.10 / 68.29 mIoU, 82.22 maxF, are for
+# its Mask2Former backbone).
 val_evaluator = dict(
     _delete_=True,
     type='MultiTaskMetric',
