@@ -5,7 +5,7 @@ _base_ = [
     '../_base_/models/deeplabv3plus_r26-gn.py',
     '../_base_/models/compl_ssl_heads.py', '../_base_/datasets/nyud_compl.py',
     '../_base_/datasets/compl_aux_views.py', '../_base_/default_runtime.py',
-    '../_base_/schedules/schedule_sgd_20k.py'
+    '../_base_/schedules/sgd-poly_20k.py'
 ]
 num_aux_images = 795  # NYUD-v2 training images: memory-bank size
 model = dict(

@@ -4,7 +4,7 @@
 _base_ = [
     '../_base_/models/hps_resnet18.py', '../_base_/models/compl_ssl_heads.py',
     '../_base_/datasets/synthetic.py', '../_base_/datasets/compl_aux_views.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/schedule_2k.py'
+    '../_base_/default_runtime.py', '../_base_/schedules/adamw-poly_2k.py'
 ]
 tasks = ['depth']
 num_aux_images = 1000  # == generator_cfg['num_train']: memory-bank size

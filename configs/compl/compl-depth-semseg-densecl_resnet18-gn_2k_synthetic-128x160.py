@@ -2,8 +2,20 @@
 # backbone and the decoders, as CompL does against intra-batch information
 # leakage in contrastive learning; from scratch (BN ImageNet checkpoints do
 # not fit GN layers, see README.md "GroupNorm").
-_base_ = ['./compl-depth-semseg-densecl_resnet18_2k_synthetic-128x160.py']
+_base_ = ['./compl-depth-densecl_resnet18_2k_synthetic-128x160.py']
+tasks = ['depth', 'semseg']
 norm_cfg = dict(type='GN', num_groups=32, requires_grad=True)
+train_dataloader = dict(dataset=dict(dataset=dict(tasks=tasks)))
+val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
+val_evaluator = test_evaluator = dict(tasks=tasks)
 model = dict(
     backbone=dict(norm_cfg=norm_cfg),
-    decode_head=dict(norm_cfg=norm_cfg))
+    # _delete_: the depth-only parent has num_classes=None
+    decode_head=dict(
+        tasks=tasks, num_classes=dict(_delete_=True, semseg=6),
+        norm_cfg=norm_cfg),
+    # DenseCL on the shared encoder's last stage (compl-depth-semseg-densecl)
+    ssl_tasks=[
+        dict(_base_.densecl, in_index=-1, in_channels=512, hid_channels=512,
+             num_grid=None, bank_size=_base_.num_aux_images)
+    ])

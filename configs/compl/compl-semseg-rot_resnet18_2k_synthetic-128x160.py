@@ -1,5 +1,12 @@
 # CompL: semantic segmentation + rotation prediction (lambda 0.05, as
 # compl-depth-rot).
-_base_ = ['./compl-semseg-densecl_resnet18_2k_synthetic-128x160.py']
-train_dataloader = dict(dataset=dict(aux_pipeline=_base_.rot_pipeline))
-model = dict(ssl_tasks=[dict(_base_.rot, head_task='semseg', in_channels=64)])
+_base_ = ['./compl-depth-densecl_resnet18_2k_synthetic-128x160.py']
+tasks = ['semseg']
+model = dict(
+    # _delete_: the depth-only parent has num_classes=None
+    decode_head=dict(tasks=tasks, num_classes=dict(_delete_=True, semseg=6)),
+    ssl_tasks=[dict(_base_.rot, head_task='semseg', in_channels=64)])
+train_dataloader = dict(
+    dataset=dict(aux_pipeline=_base_.rot_pipeline, dataset=dict(tasks=tasks)))
+val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
+val_evaluator = test_evaluator = dict(tasks=tasks)

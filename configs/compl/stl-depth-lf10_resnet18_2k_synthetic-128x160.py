@@ -3,7 +3,7 @@
 # subset as compl-depth-densecl-lf10 (same seed), no auxiliary task.
 _base_ = [
     '../_base_/models/hps_resnet18.py', '../_base_/datasets/synthetic.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/schedule_2k.py'
+    '../_base_/default_runtime.py', '../_base_/schedules/adamw-poly_2k.py'
 ]
 tasks = ['depth']
 model = dict(decode_head=dict(tasks=tasks, num_classes=None))

@@ -4,7 +4,7 @@
 _base_ = [
     '../_base_/models/deeplabv3plus_r26-gn.py',
     '../_base_/datasets/nyud_compl.py', '../_base_/default_runtime.py',
-    '../_base_/schedules/schedule_sgd_20k.py'
+    '../_base_/schedules/sgd-poly_20k.py'
 ]
 model = dict(
     data_preprocessor=dict(size=_base_.crop_size),  # pad crops to 425x560

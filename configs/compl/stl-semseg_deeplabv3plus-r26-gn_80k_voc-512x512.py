@@ -5,8 +5,8 @@
 _base_ = [
     '../_base_/models/deeplabv3plus_r26-gn.py',
     '../_base_/datasets/pascal_voc_compl.py', '../_base_/default_runtime.py',
-    '../_base_/schedules/schedule_sgd_80k.py'
+    '../_base_/schedules/sgd-poly_80k.py'
 ]
 model = dict(
     data_preprocessor=dict(size=_base_.crop_size),
-    decode_head=dict(tasks=_base_.tasks, num_classes=dict(semseg=21)))
+    decode_head=dict(tasks=_base_.tasks, num_classes=_base_.num_classes))

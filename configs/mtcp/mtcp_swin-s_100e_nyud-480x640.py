@@ -8,10 +8,10 @@
 # embeddings projected by the mask predictions; see README.md.
 _base_ = [
     '../_base_/models/mtcp_swin-s.py', '../_base_/datasets/nyud.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/adamw_100e.py'
+    '../_base_/default_runtime.py', '../_base_/schedules/adamw-poly_100e.py'
 ]
 model = dict(
-    decode_head=dict(tasks=_base_.tasks, num_classes=dict(semseg=40)))
+    decode_head=dict(tasks=_base_.tasks, num_classes=_base_.num_classes))
 custom_hooks = [dict(type='LPSHook', preset='paper', by_epoch=True)]
 train_dataloader = dict(
     batch_size=2, sampler=dict(type='DefaultSampler', shuffle=True))

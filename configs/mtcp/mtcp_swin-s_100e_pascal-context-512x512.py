@@ -2,11 +2,11 @@
 # model, optimisation and LPS as mtcp_swin-s_100e_nyud-480x640.py.
 _base_ = [
     '../_base_/models/mtcp_swin-s.py', '../_base_/datasets/pascal_context.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/adamw_100e.py'
+    '../_base_/default_runtime.py', '../_base_/schedules/adamw-poly_100e.py'
 ]
 tasks = ['semseg', 'human_parts', 'saliency']
 model = dict(
-    decode_head=dict(tasks=tasks, num_classes=dict(semseg=21, human_parts=7)))
+    decode_head=dict(tasks=tasks, num_classes=_base_.num_classes))
 custom_hooks = [dict(type='LPSHook', preset='paper', by_epoch=True)]
 train_dataloader = dict(
     batch_size=2,

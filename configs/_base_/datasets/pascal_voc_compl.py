@@ -4,15 +4,10 @@
 # 0.25), crop or pad to 512x512, flip; no photometric distortion.
 _base_ = ['./pascal_voc.py']
 train_pipeline = [
-    dict(type='LoadMultiTaskImageFromFile'),
-    dict(type='LoadMultiTaskAnnotations'),
-    dict(
-        type='MultiTaskRandomResize',
-        scale=(512, 512),
-        ratio_range=(0.5, 2.0),
-        keep_ratio=True),
-    dict(type='RandomCrop', crop_size={{_base_.crop_size}}),
-    dict(type='MultiTaskRandomFlip', prob=0.5),
-    dict(type='PackMultiTaskInputs'),
+    *_base_.load_steps,
+    dict(type='MultiTaskRandomResize', scale=(512, 512),
+         ratio_range=(0.5, 2.0), keep_ratio=True),
+    dict(type='RandomCrop', crop_size=_base_.crop_size),
+    _base_.random_flip, _base_.pack_inputs
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

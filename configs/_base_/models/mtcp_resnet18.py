@@ -1,16 +1,15 @@
-# MT-CP on the ResNet-18 (from scratch) of the hard-parameter-sharing demo
-# model: its pyramid feeds the MT-CP head's light pixel decoder (64
-# channels, no Mask2Former, no mmdet), small enough for a CPU.
-_base_ = ['./hps_resnet18.py']
+# MT-CP on ResNet-18 (from scratch): the encoder pyramid feeds the MT-CP
+# head's light pixel decoder (64 channels, no Mask2Former, no mmdet), small
+# enough for a CPU. A config names the tasks and classes:
+#   model = dict(decode_head=dict(tasks=..., num_classes=...))
+_base_ = ['./backbones/resnet18.py']
 model = dict(
     # Eq. (7): the LPS weights scale the final predictions' losses only.
     weight_deep_supervision=False,
     decode_head=dict(
-        _delete_=True,  # another head type: none of HPSHead's arguments
         type='MTCPHead',
         in_channels=[64, 128, 256, 512],
         in_index=[0, 1, 2, 3],
-        num_classes=dict(semseg=6),
         channels=64,
         depths=(1, 2, 1),
         num_heads=(2, 2, 2),
@@ -23,5 +22,5 @@ model = dict(
         cfm_cfg=dict(attn_scale=False, residual=False, attn_downsample=1),
         cbam_cfg=dict(reduction=16, spatial_kernel_size=7),
         deep_supervision_weight=0.5,
-        norm_cfg={{_base_.norm_cfg}},
+        norm_cfg=_base_.norm_cfg,
         feat_stride=4))

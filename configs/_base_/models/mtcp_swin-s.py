@@ -4,8 +4,9 @@
 # representation, and the MT-CP head (per-task window-transformer decoders,
 # coherence fusion modules, spatial refinement / trace-back). The paper's
 # Mask2Former representation: _base_/models/mask2former_swin-s.py.
-# A config names the tasks and classes:
-#   model = dict(decode_head=dict(tasks=..., num_classes=dict(semseg=40)))
+# A config names the tasks and classes (from its dataset config):
+#   model = dict(decode_head=dict(tasks=_base_.tasks,
+#                                 num_classes=_base_.num_classes))
 norm_cfg = dict(type='BN', requires_grad=True)
 checkpoint_file = 'https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/swin/swin_small_patch4_window7_224_20220317-7ba6d6dd.pth'  # noqa
 data_preprocessor = dict(

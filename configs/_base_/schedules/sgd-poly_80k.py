@@ -1,6 +1,6 @@
-# CompL's optimisation (schedule_sgd_20k.py) over 80k iterations (PASCAL VOC
+# CompL's optimisation (sgd-poly_20k.py) over 80k iterations (PASCAL VOC
 # "aug": 60 epochs of 10,582 images at 8 per iteration).
-_base_ = ['./schedule_sgd_20k.py']
+_base_ = ['./sgd-poly_20k.py']
 param_scheduler = [
     dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=80000,
          by_epoch=False)
