@@ -17,7 +17,7 @@ aux_pipeline = [dict(t, transforms=[view_pipeline]) if 'transforms' in t else t
 rot_pipeline = [_base_.rot_pipeline[0], *view_pipeline,
                 *_base_.rot_pipeline[-2:]]
 model = dict(
-    decode_head=dict(tasks=tasks, num_classes=None),
+    decode_head=dict(tasks=tasks),
     ssl_tasks=[
         dict(_base_.densecl, head_task='depth', in_channels=64,
              hid_channels=64, bank_size=num_aux_images)

@@ -10,9 +10,8 @@ val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
 val_evaluator = test_evaluator = dict(tasks=tasks)
 model = dict(
     backbone=dict(norm_cfg=norm_cfg),
-    # _delete_: the depth-only parent has num_classes=None
     decode_head=dict(
-        tasks=tasks, num_classes=dict(_delete_=True, semseg=6),
+        tasks=tasks, num_classes=_base_.num_classes,
         norm_cfg=norm_cfg),
     # DenseCL on the shared encoder's last stage (compl-depth-semseg-densecl)
     ssl_tasks=[

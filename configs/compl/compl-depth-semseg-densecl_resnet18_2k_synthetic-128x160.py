@@ -6,8 +6,7 @@
 _base_ = ['./compl-depth-densecl_resnet18_2k_synthetic-128x160.py']
 tasks = ['depth', 'semseg']
 model = dict(
-    # _delete_: the depth-only parent has num_classes=None
-    decode_head=dict(tasks=tasks, num_classes=dict(_delete_=True, semseg=6)),
+    decode_head=dict(tasks=tasks, num_classes=_base_.num_classes),
     ssl_tasks=[
         dict(_base_.densecl, in_index=-1, in_channels=512, hid_channels=512,
              num_grid=None, bank_size=_base_.num_aux_images)

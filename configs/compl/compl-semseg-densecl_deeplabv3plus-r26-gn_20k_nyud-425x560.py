@@ -3,8 +3,7 @@
 _base_ = ['./compl-depth-densecl_deeplabv3plus-r26-gn_20k_nyud-425x560.py']
 tasks = ['semseg']
 model = dict(
-    decode_head=dict(tasks=tasks, num_classes=dict(semseg=40)),
-    # the parent's DenseCL head, reading the semseg decoder
+    decode_head=dict(tasks=tasks, num_classes=_base_.num_classes),
     ssl_tasks=[dict(_base_.model.ssl_tasks[0], head_task='semseg')])
 train_dataloader = dict(dataset=dict(dataset=dict(tasks=tasks)))
 val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))

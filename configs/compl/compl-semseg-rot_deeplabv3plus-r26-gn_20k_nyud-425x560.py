@@ -1,9 +1,8 @@
-# CompL on NYUD-v2: semantic segmentation jointly trained with Rot
-# (lambda 0.05, settings as compl-depth-rot).
+# CompL on NYUD-v2: semseg jointly trained with Rot (as compl-depth-rot).
 _base_ = ['./compl-depth-densecl_deeplabv3plus-r26-gn_20k_nyud-425x560.py']
 tasks = ['semseg']
 model = dict(
-    decode_head=dict(tasks=tasks, num_classes=dict(semseg=40)),
+    decode_head=dict(tasks=tasks, num_classes=_base_.num_classes),
     ssl_tasks=[dict(_base_.rot, head_task='semseg')])
 train_dataloader = dict(
     dataset=dict(aux_pipeline=_base_.rot_pipeline, dataset=dict(tasks=tasks)))

@@ -3,8 +3,7 @@
 _base_ = ['./compl-depth-densecl_resnet18_2k_synthetic-128x160.py']
 tasks = ['semseg']
 model = dict(
-    # _delete_: the depth-only parent has num_classes=None
-    decode_head=dict(tasks=tasks, num_classes=dict(_delete_=True, semseg=6)),
+    decode_head=dict(tasks=tasks, num_classes=_base_.num_classes),
     ssl_tasks=[dict(_base_.rot, head_task='semseg', in_channels=64)])
 train_dataloader = dict(
     dataset=dict(aux_pipeline=_base_.rot_pipeline, dataset=dict(tasks=tasks)))

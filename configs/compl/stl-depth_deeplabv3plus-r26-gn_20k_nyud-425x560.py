@@ -1,6 +1,5 @@
-# CompL single-task baseline on NYUD-v2: depth (L1) with DeepLab-v3+ on a GN
-# ResNet-26, 20k iterations of 8 images (200 epochs), SGD + poly, CompL's
-# augmentations (_base_/datasets/nyud_compl.py); RMSE at 480x640.
+# CompL single-task baseline on NYUD-v2: depth (L1, RMSE) with DeepLab-v3+
+# on a GN ResNet-26, CompL's data protocol, 20k SGD iterations of 8 images.
 _base_ = [
     '../_base_/models/deeplabv3plus_r26-gn.py',
     '../_base_/datasets/nyud_compl.py', '../_base_/default_runtime.py',

@@ -7,6 +7,7 @@ _base_ = ['./multitask_loaders.py']
 dataset_type = 'NYUDMultiTaskDataset'
 data_root = 'data/NYUD_MT'
 tasks = ['depth']
+num_classes = dict(semseg=40)  # for configs with semseg
 crop_size = (425, 560)
 # 480x640 images x {0.5, 0.75, ..., 2.0}
 ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]
