@@ -1,12 +1,12 @@
 # MT-CP (Fontana et al., WACV 2025) on an ImageNet Swin-S: MMSegmentation's
 # SwinTransformer, a light pixel decoder (an FPN neck to 256 channels, then
 # the head's upsample-concatenate-1x1 projection at 1/4) as the shared
-# representation, and the MT-CP head (per-task window-transformer decoders,
-# coherence fusion modules, spatial refinement / trace-back). The paper's
+# representation, and the MT-CP head (mtcp_head.py). The paper's
 # Mask2Former representation: _base_/models/mask2former_swin-s.py.
 # A config names the tasks and classes (from its dataset config):
 #   model = dict(decode_head=dict(tasks=_base_.tasks,
 #                                 num_classes=_base_.num_classes))
+_base_ = ['./mtcp_head.py']
 norm_cfg = dict(type='BN', requires_grad=True)
 checkpoint_file = 'https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/swin/swin_small_patch4_window7_224_20220317-7ba6d6dd.pth'  # noqa
 data_preprocessor = dict(
@@ -40,25 +40,12 @@ model = dict(
         out_channels=256,
         num_outs=4),
     decode_head=dict(
-        type='MTCPHead',
+        _base_.mtcp_head,
         in_channels=[256, 256, 256, 256],
         in_index=[0, 1, 2, 3],
         channels=256,
-        depths=(1, 2, 1),
-        num_heads=(2, 2, 2),
         window_size=7,
-        use_cfm=True,
-        use_srm=True,
-        coherence_loss=True,
-        coherence_loss_weight=1.0,
-        # The 1/4 map of 480x640 has 19,200 positions (512x512: 16,384): a
-        # full HW x HW attention is 1.5 GB per image in fp32 unless the
-        # GPU's fused attention kernels apply. attn_downsample=2 cuts it 4x.
-        cfm_cfg=dict(attn_scale=False, residual=False, attn_downsample=1),
-        cbam_cfg=dict(reduction=16, spatial_kernel_size=7),
-        deep_supervision_weight=0.5,
-        norm_cfg=norm_cfg,
-        feat_stride=4),
+        norm_cfg=norm_cfg),
     # Eq. (7): the LPS weights scale the final predictions' losses only.
     weight_deep_supervision=False,
     train_cfg=dict(),
