@@ -7,18 +7,6 @@
 # reads and the bank size (its training-set size), e.g.
 #   model = dict(ssl_tasks=[
 #       dict(_base_.densecl, head_task='depth', bank_size=795)])
-densecl = dict(
-    type='DenseCLSSLHead',
-    name='densecl',
-    loss_weight=0.2,
-    in_channels=256,
-    hid_channels=256,
-    out_channels=128,
-    num_grid=8,
-    dense_weight=0.7,
-    temperature=0.4,
-    momentum=0.999,
-    negative_bank='memory_bank')
 moco = dict(
     type='MoCoSSLHead',
     name='moco',
@@ -29,5 +17,8 @@ moco = dict(
     temperature=0.4,
     momentum=0.999,
     negative_bank='memory_bank')
+# DenseCL: MoCo's global branch plus the dense one.
+densecl = dict(
+    moco, type='DenseCLSSLHead', name='densecl', num_grid=8, dense_weight=0.7)
 rot = dict(type='RotationSSLHead', name='rot', loss_weight=0.05,
            in_channels=256)
