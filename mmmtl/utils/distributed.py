@@ -7,6 +7,7 @@ PyTorch's :class:`~torch.nn.SyncBatchNorm` refuses CPU tensors. This module
 provides the CPU counterparts that :func:`mmmtl.utils.setup_runtime` puts in
 place when no GPU is present; on GPUs nothing here is used.
 """
+import atexit
 import os
 import subprocess
 from typing import Callable, Dict, Mapping, Optional
@@ -37,6 +38,25 @@ def sync_bn_group():
     if key not in _SYNC_BN_GROUPS:
         _SYNC_BN_GROUPS[key] = dist.new_group(backend='gloo')
     return _SYNC_BN_GROUPS[key]
+
+
+def destroy_process_groups() -> None:
+    """Destroy every process group (the default one and SyncBN's), if any.
+
+    Registered with :mod:`atexit` when this module is imported, so it runs
+    at the end of every training/testing process - also under
+    MMSegmentation's own ``tools/train.py`` - while the interpreter is still
+    intact. A process that exits with live gloo groups can abort in the
+    groups' destructors ("terminate called without an active exception",
+    PyTorch issue 190489), which turns a finished run into exit code -6.
+    Groups the user already destroyed make this a no-op.
+    """
+    _SYNC_BN_GROUPS.clear()
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+atexit.register(destroy_process_groups)
 
 
 class CPUSyncBatchNorm(nn.modules.batchnorm._BatchNorm):

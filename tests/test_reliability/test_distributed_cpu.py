@@ -70,6 +70,32 @@ def test_launcher_env_from_slurm_mpi_and_torchrun():
         launcher_env('lsf', {})
 
 
+EXIT_PROBE = """
+import atexit
+import torch.distributed as dist
+# registered before mmmtl, so it runs after mmmtl's handler (LIFO)
+atexit.register(lambda: print('initialised at exit:', dist.is_initialized()))
+from mmmtl.utils.distributed import sync_bn_group
+dist.init_process_group('gloo', init_method='tcp://127.0.0.1:{port}',
+                        rank=0, world_size=1)
+sync_bn_group()
+print('groups created')
+"""
+
+
+def test_process_groups_are_destroyed_at_exit():
+    """A process ending with live gloo groups can abort in their destructors
+    (exit -6, 'terminate called without an active exception'); importing
+    mmmtl registers an exit handler that destroys them first."""
+    proc = subprocess.run(
+        [sys.executable, '-c', EXIT_PROBE.format(port=free_port())],
+        cwd=REPO, env=child_env(), capture_output=True, text=True,
+        timeout=TIMEOUT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'groups created' in proc.stdout
+    assert 'initialised at exit: False' in proc.stdout, proc.stdout
+
+
 def test_cpu_sync_batchnorm_equals_full_batch_batchnorm():
     proc = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--standalone',
