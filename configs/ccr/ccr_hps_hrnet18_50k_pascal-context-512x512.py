@@ -12,11 +12,6 @@ _base_ = [
 ccr_loss = dict(
     type='CrossTaskTripletLoss', tasks=_base_.tasks, in_channels=256,
     ramp_up_epochs=1, iters_per_epoch=_base_.iters_per_epoch)
-# PAD-Net / MTI-Net variants: their head on the HRNet outputs (no FPN).
-hrnet_head = dict(
-    tasks=_base_.tasks, num_classes=_base_.num_classes,
-    in_channels=[18, 36, 72, 144], in_index=[0, 1, 2, 3],
-    in_strides=(4, 8, 16, 32), channels=256)
 model = dict(
     decode_head=dict(tasks=_base_.tasks, num_classes=_base_.num_classes),
     auxiliary_losses=[

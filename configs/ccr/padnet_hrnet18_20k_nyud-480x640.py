@@ -1,8 +1,5 @@
 # PAD-Net baseline of the CCR paper's Table 2:
 # ccr_padnet_hrnet18_20k_nyud-480x640.py without its auxiliary loss (same
 # model, schedule and data).
-_base_ = ['./ccr_hps_hrnet18_20k_nyud-480x640.py']
-model = dict(
-    neck=None,
-    decode_head=dict(_base_.hrnet_head, _delete_=True, type='PADNetHead'),
-    auxiliary_losses=[])
+_base_ = ['./ccr_padnet_hrnet18_20k_nyud-480x640.py']
+model = dict(auxiliary_losses=[])

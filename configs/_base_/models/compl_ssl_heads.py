@@ -3,10 +3,9 @@
 # settings (their VISSL configs): MoCo v2 and DenseCL with a memory bank of
 # one slot per training image (own slot masked), temperature 0.4, momentum
 # 0.999, DenseCL dense-loss mix 0.7 on an 8x8 grid, lambda 0.2; rotation
-# prediction with lambda 0.05. A config picks one and names the decoder it
-# reads and the bank size (its training-set size), e.g.
-#   model = dict(ssl_tasks=[
-#       dict(_base_.densecl, head_task='depth', bank_size=795)])
+# prediction with lambda 0.05. A config picks one into model.ssl_tasks and
+# names the decoder it reads (head_task) and the bank size (bank_size, its
+# training-set size).
 moco = dict(
     type='MoCoSSLHead',
     name='moco',

@@ -1,7 +1,7 @@
 # MT-CP on ResNet-18 (from scratch): the encoder pyramid feeds the MT-CP
 # head's light pixel decoder (64 channels, no Mask2Former, no mmdet), small
-# enough for a CPU. A config names the tasks and classes:
-#   model = dict(decode_head=dict(tasks=..., num_classes=...))
+# enough for a CPU. A config passes its dataset's tasks and num_classes to
+# the head.
 _base_ = ['./backbones/resnet18.py', './mtcp_head.py']
 model = dict(
     # Eq. (7): the LPS weights scale the final predictions' losses only.

@@ -3,9 +3,7 @@
 # 1x1 projection at 1/4) as the shared representation, and the MT-CP head
 # (mtcp_head.py). The paper's Mask2Former representation:
 # _base_/models/mask2former_swin-s.py.
-# A config names the tasks and classes (from its dataset config):
-#   model = dict(decode_head=dict(tasks=_base_.tasks,
-#                                 num_classes=_base_.num_classes))
+# A config passes its dataset's tasks and num_classes to the head.
 _base_ = ['./backbones/swin-s.py', './mtcp_head.py']
 model = dict(
     neck=dict(
