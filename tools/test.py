@@ -10,9 +10,8 @@ if os.environ.get('MMMTL_DEVICE', '').strip().lower() == 'cpu':
     os.environ['CUDA_VISIBLE_DEVICES'] = ''
 
 from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from mmseg.registry import RUNNERS  # noqa: E402
 
-from mmmtl.utils import check_task_consistency, setup_runtime  # noqa: E402
 from mmmtl.utils.checkpoint_safety import (  # noqa: E402
     format_load_report, load_runner_checkpoint)
 
@@ -79,9 +78,10 @@ def main() -> None:
         cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [
             dict(type='DumpPredictionsHook', out_dir=osp.abspath(args.out))
         ]
-    check_task_consistency(cfg)
-    setup_runtime(cfg)
-    runner = Runner.from_cfg(cfg)
+    # MultiTaskRunner checks the tasks and applies the runtime settings
+    # (also for a config that does not inherit default_runtime.py)
+    cfg.setdefault('runner_type', 'MultiTaskRunner')
+    runner = RUNNERS.build(cfg)
     report = load_runner_checkpoint(runner, args.checkpoint,
                                     strict=not args.non_strict)
     if any(report.values()):

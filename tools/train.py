@@ -12,10 +12,9 @@ if os.environ.get('MMMTL_DEVICE', '').strip().lower() == 'cpu':
 
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.logging import print_log  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
+from mmseg.registry import RUNNERS  # noqa: E402
 
-from mmmtl.utils import check_task_consistency, setup_runtime  # noqa: E402
-from mmmtl.utils.checkpoint_safety import resolve_auto_resume  # noqa: E402
+from mmmtl.utils.runtime import refuse_amp_without_cuda  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -108,10 +107,11 @@ def main() -> None:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
-    resolve_auto_resume(cfg)
-    check_task_consistency(cfg)
-    setup_runtime(cfg, amp=args.amp)
-    runner = Runner.from_cfg(cfg)
+    refuse_amp_without_cuda(args.amp)
+    # MultiTaskRunner applies the safeguards (also for a config that does
+    # not inherit configs/_base_/default_runtime.py, which declares it)
+    cfg.setdefault('runner_type', 'MultiTaskRunner')
+    runner = RUNNERS.build(cfg)
     runner.train()
 
 

@@ -2,8 +2,8 @@
 """Cityscapes (128x256) in the ``.npy`` layout of MTAN / LibMTL."""
 from mmseg.registry import DATASETS
 
-from .nyud import make_palette
 from .nyuv2_13 import MTANLayoutDataset
+from .utils import make_palette
 
 #: The 7 Cityscapes categories (void excluded) of MTAN's ``label_7``.
 CITYSCAPES_7_CLASSES = ('flat', 'construction', 'object', 'nature', 'sky',

@@ -6,6 +6,7 @@ from typing import List, Optional
 from mmseg.registry import DATASETS
 
 from .base_multitask_dataset import BaseMultiTaskDataset
+from .utils import make_palette, read_id_file, resolve_split_file
 
 #: The 40 classes of Gupta et al. (2013) in label order 1..40 (0 = unlabelled
 #: is ignored, so class ``i`` of the files becomes ``i - 1``).
@@ -17,43 +18,6 @@ NYUD_40_CLASSES = (
     'towel', 'shower curtain', 'box', 'whiteboard', 'person', 'night stand',
     'toilet', 'sink', 'lamp', 'bathtub', 'bag', 'otherstructure',
     'otherfurniture', 'otherprop')
-
-
-def make_palette(num_classes: int, seed: int = 0) -> List[List[int]]:
-    """Deterministic, distinct-looking RGB colours for ``num_classes``."""
-    import numpy as np
-    rng = np.random.default_rng(seed)
-    return rng.integers(30, 256, size=(num_classes, 3)).tolist()
-
-
-def read_id_file(path: str, owner: str) -> List[str]:
-    """Non-empty stripped lines of an id list, with a clear error.
-
-    Args:
-        path (str): The list file.
-        owner (str): Dataset class name, for the message.
-
-    Returns:
-        list[str]: The ids in file order.
-    """
-    if not osp.isfile(path):
-        raise FileNotFoundError(
-            f'{owner}: split file {path} not found; see '
-            'docs/en/user_guides/dataset_prepare.md for the expected layout')
-    with open(path) as f:
-        ids = [line.strip() for line in f if line.strip()]
-    if not ids:
-        raise ValueError(f'{owner}: split file {path} lists no samples')
-    return ids
-
-
-def resolve_split_file(data_root: str, split_file: Optional[str]) -> \
-        Optional[str]:
-    """``split_file`` relative to ``data_root`` unless absolute."""
-    if split_file is None:
-        return None
-    return split_file if osp.isabs(split_file) else osp.join(
-        data_root, split_file)
 
 
 @DATASETS.register_module()

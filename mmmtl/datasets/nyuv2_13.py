@@ -7,7 +7,7 @@ from typing import List, Optional
 from mmseg.registry import DATASETS
 
 from .base_multitask_dataset import BaseMultiTaskDataset
-from .nyud import make_palette, read_id_file, resolve_split_file
+from .utils import make_palette, read_id_file, resolve_split_file
 
 #: The 13 classes of Couprie et al. (2013) in MTAN's label order 0..12.
 NYUV2_13_CLASSES = ('bed', 'books', 'ceiling', 'chair', 'floor',

@@ -7,12 +7,12 @@ from typing import Iterable, List, Optional
 from mmseg.registry import DATASETS
 
 from .base_multitask_dataset import BaseMultiTaskDataset
-from .nyud import make_palette, read_id_file, resolve_split_file
 from .transforms.pascal_annotations import (HUMAN_PARTS_CLASSES,
                                             NORMALS_VALID_CONTEXT_CLASSES,
                                             parse_human_parts,
                                             parse_label_map_edges,
                                             parse_masked_normals)
+from .utils import make_palette, read_id_file, resolve_split_file
 
 #: The 21 semantic classes (VOC names; background is class 0).
 PASCAL_CONTEXT_MT_CLASSES = (

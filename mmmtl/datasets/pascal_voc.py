@@ -7,7 +7,7 @@ from mmseg.datasets.voc import PascalVOCDataset
 from mmseg.registry import DATASETS
 
 from .base_multitask_dataset import BaseMultiTaskDataset
-from .nyud import read_id_file, resolve_split_file
+from .utils import read_id_file, resolve_split_file
 
 
 @DATASETS.register_module()

@@ -1,3 +1,4 @@
 from .hooks import *  # noqa: F401,F403
 from .mtl_methods import *  # noqa: F401,F403
 from .optim_wrappers import *  # noqa: F401,F403
+from .runner import *  # noqa: F401,F403

@@ -1,3 +1,4 @@
+from .ground_truth import stack_gt, valid_mask
 from .multitask_data_sample import MultiTaskDataSample
 from .tasks import (BINARY, CONTINUOUS, DISCRETE, TASKS, LabelEncoding,
                     MetricSpec, TaskSpec, check_tasks, get_task,
@@ -6,5 +7,5 @@ from .tasks import (BINARY, CONTINUOUS, DISCRETE, TASKS, LabelEncoding,
 __all__ = [
     'MultiTaskDataSample', 'TASKS', 'TaskSpec', 'MetricSpec', 'LabelEncoding',
     'get_task', 'check_tasks', 'task_of_results_key', 'DISCRETE',
-    'CONTINUOUS', 'BINARY'
+    'CONTINUOUS', 'BINARY', 'stack_gt', 'valid_mask'
 ]

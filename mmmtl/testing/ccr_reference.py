@@ -12,8 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from mmmtl.models.decode_heads.base_multitask_head import valid_mask
-from mmmtl.structures import TaskSpec
+from mmmtl.structures import TaskSpec, valid_mask
 
 
 def _neighbour_sets(labels: Tensor, others: Tensor, anchor: int,

@@ -15,11 +15,24 @@ from typing import Callable, Dict, Mapping, Optional
 import torch
 import torch.distributed as dist
 import torch.nn as nn
-from mmengine.model import MMDistributedDataParallel
+from mmengine.model import MMDistributedDataParallel, is_model_wrapper
 from mmengine.registry import MODEL_WRAPPERS
 
 
 _SYNC_BN_GROUPS: Dict[int, object] = {}
+
+
+def unwrap_model(model: nn.Module) -> nn.Module:
+    """The model inside a DDP/FSDP wrapper (or the model itself).
+
+    Args:
+        model (nn.Module): A model, wrapped or not.
+
+    Returns:
+        nn.Module: ``model.module`` for an MMEngine model wrapper, else
+        ``model``.
+    """
+    return model.module if is_model_wrapper(model) else model
 
 
 def sync_bn_group():

@@ -1,6 +1,12 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
 """Adjust a config to the machine it runs on (CPU or GPU) and add the
-training safeguards."""
+training safeguards.
+
+:class:`~mmmtl.engine.runner.MultiTaskRunner` (the ``runner_type`` of every
+config) applies :func:`setup_runtime` before it is built. The hooks are
+named by their registered type only; ``import mmmtl`` registers them.
+"""
+import logging
 import os
 from typing import Optional
 
@@ -8,9 +14,6 @@ import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 
-# Imported for their side effects: safe ``weights_only`` checkpoint loading,
-# the atomic file backend, and the CPU DDP wrapper's registration.
-from . import checkpoint_safety  # noqa: F401
 from .distributed import init_cpu_process_group
 
 #: Values of the config key ``nonfinite_loss``.
@@ -69,6 +72,52 @@ def check_gpu_per_process(launcher: str, environ=None) -> None:
             f'{gpus} GPU(s) are visible: start at most {gpus} processes per '
             f'node, or set {DEVICE_ENV}=cpu to run every process on the CPU '
             '(gloo)')
+
+
+def hide_gpus_if_cpu_forced(environ=None) -> bool:
+    """Hide the GPUs from PyTorch when ``MMMTL_DEVICE=cpu`` asks for the CPU.
+
+    Sets ``CUDA_VISIBLE_DEVICES=''`` while CUDA is not yet initialised, so
+    MMEngine's device choice (``get_device``) and ``torch.cuda`` see no GPU.
+    Called by ``import mmmtl``, i.e. by every config through
+    ``custom_imports``, so that MMSegmentation's own tools honour the
+    variable too (ours also hide the GPUs before importing anything).
+
+    Args:
+        environ (MutableMapping, optional): Environment (``os.environ``).
+
+    Returns:
+        bool: Whether the GPUs are hidden (or CUDA was initialised already,
+        in which case a WARNING says that the variable came too late).
+    """
+    env = os.environ if environ is None else environ
+    if not forced_cpu(env):
+        return False
+    if torch.cuda.is_initialized():
+        print_log(f'{DEVICE_ENV}=cpu: CUDA was initialised before mmmtl was '
+                  'imported, the GPUs stay visible; set the variable before '
+                  'starting Python', logger='current', level=logging.WARNING)
+        return False
+    env['CUDA_VISIBLE_DEVICES'] = ''
+    return True
+
+
+def refuse_amp_without_cuda(amp: bool) -> None:
+    """Refuse mixed precision when no CUDA GPU is in use.
+
+    Args:
+        amp (bool): Whether AMP was asked for (``--amp`` or an
+            ``AmpOptimWrapper``).
+
+    Raises:
+        RuntimeError: ``amp`` without CUDA (MMEngine's ``AmpOptimWrapper``
+            supports CUDA devices only).
+    """
+    if amp and not use_cuda():
+        raise RuntimeError(
+            'mixed precision (--amp / AmpOptimWrapper) needs a CUDA GPU, and '
+            f'none is in use (no GPU visible, or {DEVICE_ENV}=cpu); train '
+            'without --amp on the CPU')
 
 
 def use_safe_checkpoint_hook(cfg: Config) -> None:
@@ -191,10 +240,6 @@ def setup_runtime(cfg: Config, amp: bool = False) -> None:
         cfg (Config): The config, changed in place.
         amp (bool): Whether AMP was requested on the command line.
     """
-    # imported here: the hooks package imports mmmtl.utils
-    import mmmtl.engine.hooks.nonfinite_loss_hook  # noqa: F401
-    import mmmtl.engine.hooks.broadcast_buffers_hook  # noqa: F401
-    import mmmtl.engine.hooks.safe_checkpoint_hook  # noqa: F401
     use_safe_checkpoint_hook(cfg)
     if cfg.get('train_cfg'):
         add_nonfinite_loss_guard(cfg)
@@ -204,12 +249,8 @@ def setup_runtime(cfg: Config, amp: bool = False) -> None:
     if cuda:
         check_gpu_per_process(cfg.get('launcher', 'none'))
         return
-    if amp or (cfg.get('optim_wrapper') or {}).get(
-            'type') == 'AmpOptimWrapper':
-        raise RuntimeError(
-            'mixed precision (--amp / AmpOptimWrapper) needs a CUDA GPU, and '
-            f'none is in use (no GPU visible, or {DEVICE_ENV}=cpu); train '
-            'without --amp on the CPU')
+    refuse_amp_without_cuda(amp or (cfg.get('optim_wrapper') or {}).get(
+        'type') == 'AmpOptimWrapper')
     env_cfg = cfg.setdefault('env_cfg', ConfigDict())
     dist_cfg = env_cfg.setdefault('dist_cfg', ConfigDict())
     if dist_cfg.get('backend', 'nccl') == 'nccl':

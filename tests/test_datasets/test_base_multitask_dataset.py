@@ -1,11 +1,15 @@
-"""An empty split is an error naming the split file."""
+"""An empty split is an error naming the split file; a listed sample whose
+image or annotation is missing is named."""
+import os
 import os.path as osp
 import shutil
 
 import pytest
+from mmseg.registry import DATASETS
 
 from mmmtl.datasets import NYUDMultiTaskDataset, SyntheticMultiTaskDataset
 from mmmtl.datasets.base_multitask_dataset import BaseMultiTaskDataset
+from mmmtl.datasets.transforms import AnnotationError
 from mmmtl.testing.dataset_fixtures import make_nyud
 
 
@@ -43,3 +47,42 @@ def test_any_empty_split_is_an_error_before_concatenation():
     with pytest.raises(ValueError, match=r"_Empty \(nowhere\): split None "
                        r'\(default list\) lists no samples'):
         _Empty(data_root='nowhere')
+
+
+def _copy_dataset(root, tmp_path):
+    copy = str(tmp_path / 'synthetic')
+    shutil.copytree(root, copy)
+    return copy
+
+
+def _build(root, split='train'):
+    return DATASETS.build(dict(
+        type='SyntheticMultiTaskDataset', data_root=root, split=split,
+        generate_if_missing=False,
+        pipeline=[dict(type='LoadMultiTaskImageFromFile'),
+                  dict(type='LoadMultiTaskAnnotations'),
+                  dict(type='PackMultiTaskInputs')]))
+
+
+def test_split_file_listing_a_missing_sample_is_named(tiny_synthetic_root,
+                                                      tmp_path):
+    root = _copy_dataset(tiny_synthetic_root, tmp_path)
+    with open(os.path.join(root, 'splits', 'train.txt'), 'a') as f:
+        f.write('\nghost_0042\n')
+    with pytest.raises(FileNotFoundError,
+                       match=r'1 samples listed in the split have no image.*'
+                       r'ghost_0042'):
+        _build(root)
+
+
+def test_missing_annotation_of_listed_sample_is_named(tiny_synthetic_root,
+                                                      tmp_path):
+    root = _copy_dataset(tiny_synthetic_root, tmp_path)
+    dataset = _build(root)
+    sample_id = dataset.get_data_info(0)['sample_id']
+    missing = os.path.join(root, 'depth', f'{sample_id}.png')
+    os.remove(missing)
+    with pytest.raises(AnnotationError,
+                       match=f'{missing}: file not found'):
+        dataset.prepare_data(0)
+    assert dataset.prepare_data(1)['data_samples'] is not None

@@ -127,7 +127,7 @@ CASES = {
                 'outputs/panels/*.png']),
     'bash tools/dist_train.sh configs/hps/hps_resnet18_2k': Case(
         # one process instead of 4 (two gloo processes: tests/
-        # test_reliability/test_distributed_cpu.py)
+        # test_utils/test_distributed.py)
         replace=[('.py 4\n', '.py 1\n'), ('.pth 4', '.pth 1')],
         expect=['work_dirs/hps_resnet18_2k_synthetic-128x160/iter_2.pth']),
     'from mmmtl.utils import collect_env': Case(

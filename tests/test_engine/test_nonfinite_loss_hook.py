@@ -6,16 +6,21 @@ import statistics
 
 import pytest
 import torch
+import torch.nn as nn
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.optim import OptimWrapper
+from mmengine.runner import Runner
 from mmseg.registry import MODELS
 
 from mmmtl.engine.hooks import DWAHook, LPSHook
 from mmmtl.engine.hooks.nonfinite_loss_hook import (NORMAL_CKPT_KEY,
-                                                    LossSpikeError,
+                                                    SKIPS_KEY, LossSpikeError,
+                                                    NonFiniteLossError,
                                                     NonFiniteLossHook,
                                                     step_was_skipped)
 from mmmtl.testing import random_batch, tiny_model_cfg
+from mmmtl.utils import setup_runtime
+from training_helpers import tiny_train_cfg
 
 TASKS = ['depth', 'semseg']
 MOCO = dict(type='MoCoSSLHead', name='moco', in_channels=64, bank_size=8,
@@ -220,3 +225,126 @@ def test_spike_arguments_are_checked():
         NonFiniteLossHook(spike_ratio=0.5)
     with pytest.raises(ValueError, match='spike_window must be >= 1'):
         NonFiniteLossHook(spike_window=0)
+
+
+class _Net(nn.Module):
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 3, 1)
+        self.bn = nn.BatchNorm2d(3)
+
+    def forward(self, x):
+        return self.bn(self.conv(x))
+
+
+def _setup(action, max_skips=None, name='guard'):
+    torch.manual_seed(0)
+    model = _Net()
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1,
+                                           momentum=0.9))
+    runner = _Runner(model, wrapper, name)
+    runner.message_hub.update_info('last_ckpt', 'work_dirs/x/iter_4.pth')
+    hook = NonFiniteLossHook(action=action, max_skips=max_skips)
+    hook.before_train(runner)
+    return model, wrapper, runner, hook
+
+
+def _step(model, wrapper, runner, hook, scale=1.0):
+    """One training iteration whose loss is multiplied by ``scale``."""
+    hook.before_train_iter(runner, 0)
+    out = model(torch.randn(4, 2, 3, 3))  # updates BN running stats
+    loss_main = out.square().mean() * scale
+    outputs = {'loss': loss_main.detach(), 'depth.loss_l1': loss_main.detach(),
+               'semseg.loss_ce': torch.tensor(0.5), 'weight.depth': 1.0}
+    wrapper.update_params(loss_main)
+    hook.after_train_iter(runner, 0, outputs=outputs)
+    runner.iter += 1
+
+
+def _snapshot(model, wrapper):
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    momentum = [s['momentum_buffer'].clone()
+                for s in wrapper.optimizer.state.values()]
+    return state, momentum
+
+
+def _assert_same(before, after):
+    for key in before[0]:
+        assert torch.equal(before[0][key], after[0][key]), key
+    assert len(before[1]) == len(after[1])
+    for a, b in zip(before[1], after[1]):
+        assert torch.equal(a, b)
+
+
+def test_stop_names_iteration_keys_and_checkpoint():
+    model, wrapper, runner, hook = _setup('stop', name='guard-stop')
+    _step(model, wrapper, runner, hook)
+    _step(model, wrapper, runner, hook)
+    before = _snapshot(model, wrapper)
+    with pytest.raises(NonFiniteLossError) as info:
+        _step(model, wrapper, runner, hook, scale=math.nan)
+    message = str(info.value)
+    assert 'iteration 3' in message
+    assert 'depth.loss_l1=nan' in message and 'loss=nan' in message
+    assert 'semseg.loss_ce' not in message  # finite keys are not blamed
+    assert 'work_dirs/x/iter_4.pth' in message
+    # parameters, optimizer state and BN statistics are untouched
+    _assert_same(before, _snapshot(model, wrapper))
+
+
+def test_skip_counts_and_keeps_training():
+    model, wrapper, runner, hook = _setup('skip', max_skips=1,
+                                          name='guard-skip')
+    _step(model, wrapper, runner, hook)
+    before = _snapshot(model, wrapper)
+    _step(model, wrapper, runner, hook, scale=math.inf)
+    _assert_same(before, _snapshot(model, wrapper))
+    assert hook.num_skipped == 1
+    assert runner.message_hub.get_info(SKIPS_KEY) == 1
+    _step(model, wrapper, runner, hook)  # a good step updates the weights
+    after = _snapshot(model, wrapper)
+    assert not torch.equal(before[0]['conv.weight'], after[0]['conv.weight'])
+    with pytest.raises(NonFiniteLossError, match='more than max_skips=1'):
+        _step(model, wrapper, runner, hook, scale=math.nan)
+    hook.after_train(runner)
+    assert 'update_params' not in vars(wrapper)  # unwrapped
+
+
+def test_bad_action_is_named():
+    with pytest.raises(ValueError, match="'stop' or 'skip', got 'ignore'"):
+        NonFiniteLossHook(action='ignore')
+
+
+def test_end_to_end_nan_loss_stops_training(tiny_synthetic_root, tmp_path):
+    cfg = tiny_train_cfg(tiny_synthetic_root, iters=4, ckpt_interval=2,
+                         with_val=False)
+    cfg.work_dir = str(tmp_path)
+    cfg.custom_hooks = [dict(type='FaultInjectionHook',
+                             nonfinite_at_iters=[3],
+                             nonfinite_key='depth.loss_l1')]
+    setup_runtime(cfg)  # adds NonFiniteLossHook(action='stop')
+    runner = Runner.from_cfg(cfg)
+    with pytest.raises(NonFiniteLossError) as info:
+        runner.train()
+    message = str(info.value)
+    assert 'iteration 3' in message and 'depth.loss_l1=nan' in message
+    assert 'iter_2.pth' in message
+
+
+def test_end_to_end_skip_mode(tiny_synthetic_root, tmp_path):
+    cfg = tiny_train_cfg(tiny_synthetic_root, iters=4, ckpt_interval=4,
+                         with_val=False)
+    cfg.work_dir = str(tmp_path)
+    cfg.nonfinite_loss = 'skip'
+    cfg.custom_hooks = [dict(type='FaultInjectionHook',
+                             nonfinite_at_iters=[2])]
+    setup_runtime(cfg)
+    runner = Runner.from_cfg(cfg)
+    model = runner.train()
+    assert runner.message_hub.get_info(SKIPS_KEY) == 1
+    assert runner.iter == 4
+    for name, param in model.named_parameters():
+        assert torch.isfinite(param).all(), name
+    for name, buf in model.named_buffers():
+        assert torch.isfinite(buf.float()).all(), name

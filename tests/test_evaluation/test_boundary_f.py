@@ -7,8 +7,6 @@ shift does not).
 import numpy as np
 import pytest
 
-from mmmtl.datasets.transforms.edge_annotations import (label_map_edges,
-                                                        seg2bmap, thin)
 from mmmtl.evaluation.functional.boundary_f import (BOUNDARY_PROTOCOLS,
                                                     BoundaryFAccumulator,
                                                     average_precision,
@@ -21,6 +19,8 @@ from mmmtl.evaluation.functional.boundary_f import (BOUNDARY_PROTOCOLS,
                                                     protocol_options)
 from mmmtl.evaluation.functional.boundary_kernels import (hopcroft_karp,
                                                           thin_fast)
+from mmmtl.utils.boundary_morphology import (label_map_edges, seg2bmap,
+                                              thin)
 
 H, W = 24, 32
 

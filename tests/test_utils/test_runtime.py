@@ -1,10 +1,14 @@
-"""setup_runtime's device choice: MMMTL_DEVICE, GPUs per process, AMP."""
+"""setup_runtime: the safeguards it adds, the device choice (MMMTL_DEVICE,
+GPUs per process, AMP)."""
 import pytest
 import torch
 from mmengine.config import Config
 
 from mmmtl.utils.runtime import (check_gpu_per_process, forced_cpu,
-                                 setup_runtime, use_cuda)
+                                 hide_gpus_if_cpu_forced,
+                                 refuse_amp_without_cuda, setup_runtime,
+                                 use_cuda)
+from training_helpers import DEMO
 
 CFG = dict(model=dict(type='Net'), train_cfg=dict(max_iters=2),
            default_hooks=dict(checkpoint=dict(type='CheckpointHook')))
@@ -99,3 +103,54 @@ def test_dataset_configs_are_set_for_a_gpu_machine():
         assert cfg.val_dataloader.num_workers == 4, path
         assert cfg.val_dataloader.pin_memory is True, path
     assert glob.glob(osp.join(repo, 'configs', '_base_', 'datasets', '*'))
+
+
+def test_setup_runtime_adds_the_safeguards():
+    cfg = Config.fromfile(DEMO)
+    setup_runtime(cfg)
+    assert cfg.default_hooks.checkpoint.type == 'SafeCheckpointHook'
+    assert cfg.default_hooks.checkpoint.interval == 1000  # arguments kept
+    assert [h['type'] for h in cfg.custom_hooks] == [
+        'NonFiniteLossHook', 'BroadcastBuffersHook']
+    assert cfg.custom_hooks[0]['action'] == 'stop'
+    assert 'spike_ratio' not in cfg.custom_hooks[0]
+    assert cfg.env_cfg.dist_cfg.backend == ('nccl' if torch.cuda.is_available()
+                                            else 'gloo')
+    setup_runtime(cfg)  # idempotent
+    assert len(cfg.custom_hooks) == 2
+    off = Config.fromfile(DEMO)
+    off.nonfinite_loss = 'off'
+    setup_runtime(off)
+    assert [h['type'] for h in off.custom_hooks] == ['BroadcastBuffersHook']
+    spike = Config.fromfile(DEMO)
+    spike.loss_spike_ratio = 20
+    setup_runtime(spike)
+    assert spike.custom_hooks[0]['spike_ratio'] == 20.0
+    bad = Config.fromfile(DEMO)
+    bad.nonfinite_loss = 'ignore'
+    with pytest.raises(ValueError, match="nonfinite_loss must be one of"):
+        setup_runtime(bad)
+
+
+def test_hide_gpus_if_cpu_forced(monkeypatch):
+    monkeypatch.setattr(torch.cuda, 'is_initialized', lambda: False)
+    env = {'MMMTL_DEVICE': 'cpu', 'CUDA_VISIBLE_DEVICES': '0'}
+    assert hide_gpus_if_cpu_forced(env)
+    assert env['CUDA_VISIBLE_DEVICES'] == ''
+    env = {'CUDA_VISIBLE_DEVICES': '0'}
+    assert not hide_gpus_if_cpu_forced(env)
+    assert env['CUDA_VISIBLE_DEVICES'] == '0'
+    # too late once CUDA is initialised: the GPUs stay visible
+    monkeypatch.setattr(torch.cuda, 'is_initialized', lambda: True)
+    env = {'MMMTL_DEVICE': 'cpu', 'CUDA_VISIBLE_DEVICES': '0'}
+    assert not hide_gpus_if_cpu_forced(env)
+    assert env['CUDA_VISIBLE_DEVICES'] == '0'
+
+
+def test_refuse_amp_without_cuda(monkeypatch):
+    _fake_gpus(monkeypatch, 0)
+    refuse_amp_without_cuda(False)
+    with pytest.raises(RuntimeError, match='needs a CUDA GPU'):
+        refuse_amp_without_cuda(True)
+    _fake_gpus(monkeypatch, 1)
+    refuse_amp_without_cuda(True)

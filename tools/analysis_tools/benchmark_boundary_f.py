@@ -36,13 +36,13 @@ import time
 import cv2
 import numpy as np
 
-from mmmtl.datasets.transforms.edge_annotations import seg2bmap, thin
 from mmmtl.evaluation.functional.boundary_f import (BOUNDARY_PROTOCOLS,
                                                     _as_thresholds,
                                                     boundary_pr_counts,
                                                     edge_nms,
                                                     match_boundaries, near,
                                                     quantize_png)
+from mmmtl.utils.boundary_morphology import seg2bmap, thin
 
 
 def parse_args():

@@ -39,11 +39,10 @@ from typing import Dict, List, Tuple
 import torch
 import torch.nn.functional as F
 
-from mmmtl.models.decode_heads.base_multitask_head import valid_mask
 from mmmtl.models.losses.triplet_mining import (mine_triplets, pair_masks,
                                                 sample_anchors,
                                                 triplet_loss_terms)
-from mmmtl.structures import TASKS
+from mmmtl.structures import TASKS, valid_mask
 from mmmtl.testing.ccr_reference import (reference_mining,
                                          reference_pair_loss)
 

@@ -20,7 +20,7 @@ Not produced: ``normals/`` (the toolbox's normals come from a separate
 normal-estimation pipeline; copy them from the toolbox's ``NYUD_MT``
 archive, or train without the normals task). Edges are computed from the
 40-class segmentation with the same Laplacian + thinning rule as PASCAL-
-Context (:func:`mmmtl.datasets.transforms.edge_annotations.label_map_edges`);
+Context (:func:`mmmtl.utils.boundary_morphology.label_map_edges`);
 the toolbox's distributed NYUD edges may differ slightly. Note the official
 depth is the in-painted (filled) depth; the toolbox's depth files may use
 the raw depth with holes (0). Prefer the toolbox archive for paper numbers.
@@ -41,7 +41,7 @@ from mmengine.logging import MMLogger
 from mmengine.utils import ProgressBar
 from scipy.io import loadmat
 
-from mmmtl.datasets.transforms.edge_annotations import label_map_edges
+from mmmtl.utils.boundary_morphology import label_map_edges
 
 
 def parse_args() -> argparse.Namespace:

@@ -24,14 +24,13 @@ import torch.nn.functional as F
 from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
-from mmengine.runner import Runner
 from mmseg.registry import DATASETS, METRICS
 
 from mmmtl.datasets import generate_synthetic_dataset
 from mmmtl.engine.hooks.progress_bar_hook import format_duration
-from mmmtl.models.decode_heads import valid_mask
-from mmmtl.structures import TASKS, MultiTaskDataSample
-from mmmtl.utils import check_task_consistency, setup_runtime
+from mmmtl.engine.runner import MultiTaskRunner
+from mmmtl.structures import TASKS, MultiTaskDataSample, valid_mask
+from mmmtl.utils import check_task_consistency
 
 DEFAULT_CONFIG = 'configs/hps/hps_resnet18_500it_synthetic-128x160.py'
 
@@ -122,7 +121,7 @@ def format_table(metrics: Dict[str, float],
     return '\n'.join(lines)
 
 
-class DemoRunner(Runner):
+class DemoRunner(MultiTaskRunner):
     """A runner whose console shows warnings only.
 
     Everything MMEngine logs at INFO (the environment, the full config,
@@ -238,8 +237,7 @@ def main() -> None:
     tasks = check_task_consistency(cfg)
     print(header(cfg, args), flush=True)
     generate_data(cfg)
-    setup_runtime(cfg)
-    runner = DemoRunner.from_cfg(cfg)
+    runner = DemoRunner.from_cfg(cfg)  # applies the safeguards
     logger = MMLogger.get_current_instance()
     log_file = osp.join(runner.log_dir, f'{runner.timestamp}.log')
     print(f'Full log (config, hooks, losses every '

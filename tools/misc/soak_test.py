@@ -39,7 +39,6 @@ import numpy as np
 from mmengine.config import Config, DictAction
 from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
-from mmengine.runner import Runner
 
 PAGE = os.sysconf('SC_PAGE_SIZE') if hasattr(os, 'sysconf') else 4096
 MIB = 1024.0 * 1024.0
@@ -201,12 +200,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     cfg.default_hooks.logger.interval = max(50, args.sample_interval)
     sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(
         osp.abspath(__file__)))))
-    from mmmtl.utils import check_task_consistency, setup_runtime
-    check_task_consistency(cfg)
-    setup_runtime(cfg)
+    from mmmtl.engine.runner import MultiTaskRunner
     deadline = None if args.iters else time.time() + args.minutes * 60
     monitor = SoakMonitor(args.sample_interval, deadline)
-    runner = Runner.from_cfg(cfg)
+    runner = MultiTaskRunner.from_cfg(cfg)  # checks tasks, adds safeguards
     runner.register_hook(monitor)
     runner.train()
     result = analyse(monitor.samples, monitor.evals, args.warmup)

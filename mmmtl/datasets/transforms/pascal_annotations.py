@@ -20,7 +20,7 @@ from typing import Dict, Iterable, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .edge_annotations import label_map_edges
+from mmmtl.utils.boundary_morphology import label_map_edges
 from .loading import AnnotationError, read_image_file
 
 #: Class index of ``person`` in PASCAL VOC / PASCAL-Part ``class_ind``.
@@ -211,7 +211,7 @@ def _label_map(mat: Mapping, path: str, key: str = 'LabelMap') -> np.ndarray:
 def parse_label_map_edges(mat: Mapping, path: str = '<.mat>',
                           key: str = 'LabelMap') -> np.ndarray:
     """Edge map of the Context ``LabelMap`` (see
-    :func:`~mmmtl.datasets.transforms.edge_annotations.label_map_edges`).
+    :func:`~mmmtl.utils.boundary_morphology.label_map_edges`).
 
     Args:
         mat (Mapping): ``scipy.io.loadmat`` output.

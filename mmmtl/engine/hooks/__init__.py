@@ -4,7 +4,6 @@ from .broadcast_buffers_hook import BroadcastBuffersHook
 from .dump_predictions_hook import DumpPredictionsHook
 from .dwa_hook import DWAHook
 from .equal_weighting_hook import EqualWeightingHook
-from .fault_injection_hook import FaultInjectionHook
 from .loss_prioritization_hook import LPSHook
 from .nonfinite_loss_hook import (LossSpikeError, NonFiniteLossError,
                                   NonFiniteLossHook, step_was_skipped)
@@ -16,7 +15,7 @@ from .visualization_hook import MultiTaskVisualizationHook
 
 __all__ = [
     'BaseLossWeightingHook', 'BroadcastBuffersHook', 'DumpPredictionsHook',
-    'DWAHook', 'EqualWeightingHook', 'FaultInjectionHook', 'LPSHook',
+    'DWAHook', 'EqualWeightingHook', 'LPSHook',
     'LossSpikeError', 'NonFiniteLossError', 'NonFiniteLossHook',
     'ProgressBarHook', 'RankConsistencyHook', 'SafeCheckpointHook',
     'UncertaintyWeightingHook', 'MultiTaskVisualizationHook',

@@ -8,7 +8,7 @@ import torch
 from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
 
-from mmmtl.models.segmentors.multitask_encoder_decoder import unwrap_model
+from mmmtl.utils.distributed import unwrap_model
 from .nonfinite_loss_hook import step_was_skipped
 
 DATA_BATCH = Optional[dict]

@@ -4,8 +4,8 @@ of training."""
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
-from mmmtl.models.segmentors.multitask_encoder_decoder import unwrap_model
-from mmmtl.utils.distributed import broadcast_buffers_from_rank0
+from mmmtl.utils.distributed import (broadcast_buffers_from_rank0,
+                                     unwrap_model)
 
 
 @HOOKS.register_module()

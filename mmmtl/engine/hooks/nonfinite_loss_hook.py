@@ -14,7 +14,7 @@ from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from mmseg.registry import HOOKS
 
-from mmmtl.models.segmentors.multitask_encoder_decoder import unwrap_model
+from mmmtl.utils.distributed import unwrap_model
 from .safe_checkpoint_hook import get_rng_state, set_rng_state
 
 #: Message hub key (runtime info, resumed) of the number of skipped steps.

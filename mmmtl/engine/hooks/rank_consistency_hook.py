@@ -12,8 +12,8 @@ from mmengine.hooks import Hook
 from mmengine.logging import MMLogger
 from mmseg.registry import HOOKS
 
-from mmmtl.models.segmentors.multitask_encoder_decoder import unwrap_model
-from mmmtl.utils.distributed import broadcast_buffers_from_rank0
+from mmmtl.utils.distributed import (broadcast_buffers_from_rank0,
+                                     unwrap_model)
 
 
 def state_digests(module: torch.nn.Module,

@@ -12,8 +12,8 @@ from mmseg.registry import OPTIM_WRAPPERS
 from torch import Tensor
 
 from mmmtl.engine.mtl_methods import BaseMTLMethod
-from mmmtl.models.segmentors.multitask_encoder_decoder import unwrap_model
 from mmmtl.registry import MTL_METHODS
+from mmmtl.utils.distributed import unwrap_model
 
 MODES = ('representation', 'parameter')
 AMP_DTYPES = {'float16': torch.float16, 'bfloat16': torch.bfloat16}

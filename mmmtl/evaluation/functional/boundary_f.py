@@ -10,8 +10,8 @@ on the BSDS benchmark (``edgesEvalImg`` / ``correspondPixels``):
    applies: orientation from second derivatives of a triangle-smoothed map,
    suppression radius 1, boundary suppression 5 px, multiplier 1.01).
 2. For each threshold ``t`` (99 thresholds ``0.01 .. 0.99`` by default) the
-   NMS map is binarised (``> t``) and thinned (:func:`~mmmtl.datasets.
-   transforms.edge_annotations.thin`, MATLAB ``bwmorph(.., 'thin', Inf)``).
+   NMS map is binarised (``> t``) and thinned (:func:`~mmmtl.utils.
+   boundary_morphology.thin`, MATLAB ``bwmorph(.., 'thin', Inf)``).
    The ground truth is thinned once.
 3. Predicted and ground-truth boundary pixels are matched one-to-one within
    ``max_dist * diagonal`` pixels (Euclidean, inclusive). This gives per

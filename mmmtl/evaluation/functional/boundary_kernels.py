@@ -6,7 +6,7 @@ boundary_pr_counts` run at every one of the 99 thresholds and dominate its
 time when written with array operations:
 
 * :func:`thin_fast`: the same thinning as
-  :func:`mmmtl.datasets.transforms.edge_annotations.thin` (MATLAB
+  :func:`mmmtl.utils.boundary_morphology.thin` (MATLAB
   ``bwmorph(.., 'thin', Inf)``), visiting only foreground pixels instead of
   filtering the whole image per subiteration;
 * :func:`hopcroft_karp`: a maximum bipartite matching (Hopcroft-Karp) that
@@ -24,7 +24,7 @@ from typing import Optional
 import numba
 import numpy as np
 
-from mmmtl.datasets.transforms.edge_annotations import _thinning_luts
+from mmmtl.utils.boundary_morphology import thinning_luts
 
 
 @numba.njit(cache=True)
@@ -64,7 +64,7 @@ def _thin_kernel(image: np.ndarray, ys: np.ndarray, xs: np.ndarray,
 
 
 def thin_fast(binary: np.ndarray, max_iter: int = -1) -> np.ndarray:
-    """Thin a binary image; identical to ``edge_annotations.thin``.
+    """Thin a binary image; identical to ``boundary_morphology.thin``.
 
     Args:
         binary (np.ndarray): (H, W) array, non-zero = foreground.
@@ -81,7 +81,7 @@ def thin_fast(binary: np.ndarray, max_iter: int = -1) -> np.ndarray:
     padded[1:-1, 1:-1] = np.asarray(binary) != 0
     ys, xs = np.nonzero(padded)
     if ys.size:
-        first, second = _thinning_luts()
+        first, second = thinning_luts()
         _thin_kernel(padded, ys, xs, first, second, int(max_iter))
     return padded[1:-1, 1:-1].view(bool)
 

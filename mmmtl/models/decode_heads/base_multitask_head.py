@@ -10,7 +10,8 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from mmmtl.structures import TASKS, MultiTaskDataSample, TaskSpec, check_tasks
+from mmmtl.structures import (TASKS, MultiTaskDataSample, check_tasks,
+                              stack_gt, valid_mask)
 from mmmtl.utils.precision import float32_region, upcast
 
 #: What a head's ``forward`` returns. ``preds``: task -> (B, C_t, h, w) final
@@ -21,36 +22,6 @@ from mmmtl.utils.precision import float32_region, upcast
 #: predictions (training only); ``extra_losses``: name -> scalar losses the
 #: head computes itself (e.g. MT-CP's coherence loss).
 HeadOutputs = Dict[str, Dict]
-
-
-def stack_gt(data_samples: Sequence[MultiTaskDataSample],
-             spec: TaskSpec) -> Optional[Tensor]:
-    """Stack one task's padded ground truth of a batch.
-
-    Args:
-        data_samples (Sequence[MultiTaskDataSample]): Batch samples.
-        spec (TaskSpec): The task.
-
-    Returns:
-        Tensor | None: (B, C, H, W) ground truth; samples without the task
-        contribute an all-ignore map. ``None`` if no sample has it.
-    """
-    maps = [s.get(spec.gt_field) for s in data_samples]
-    present = [m.data for m in maps if m is not None]
-    if not present:
-        return None
-    template = present[0]
-    return torch.stack([
-        m.data if m is not None else torch.full_like(template,
-                                                     spec.ignore_value)
-        for m in maps
-    ])
-
-
-def valid_mask(gt: Tensor, spec: TaskSpec) -> Tensor:
-    """(B, 1, H, W) bool mask of valid pixels of a (B, C, H, W) gt map."""
-    return (gt != spec.ignore_value).any(dim=1, keepdim=True) \
-        if spec.is_continuous else (gt != spec.ignore_value)
 
 
 def resize_concat(inputs: Sequence[Tensor],

@@ -18,8 +18,8 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from mmmtl.models.decode_heads.base_multitask_head import stack_gt, valid_mask
-from mmmtl.structures import TASKS, MultiTaskDataSample, check_tasks
+from mmmtl.structures import (TASKS, MultiTaskDataSample, check_tasks,
+                              stack_gt, valid_mask)
 from mmmtl.utils.precision import float32_region
 from .triplet_mining import (NEGATIVE_MINING, POSITIVE_MINING,
                              TRIPLET_DISTANCES, downsample_gt, mine_triplets,

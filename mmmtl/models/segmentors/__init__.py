@@ -1,4 +1,5 @@
+# Copyright (c) mmmtl contributors. All rights reserved.
 from .multitask_encoder_decoder import (MultiTaskEncoderDecoder,
-                                        logits_to_prediction, unwrap_model)
+                                        logits_to_prediction)
 
-__all__ = ['MultiTaskEncoderDecoder', 'logits_to_prediction', 'unwrap_model']
+__all__ = ['MultiTaskEncoderDecoder', 'logits_to_prediction']

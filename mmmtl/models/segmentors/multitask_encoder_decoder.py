@@ -6,7 +6,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.logging import MMLogger
-from mmengine.model import is_model_wrapper
 from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
@@ -426,8 +425,3 @@ class MultiTaskEncoderDecoder(BaseSegmentor):
                              warning=False)
                 sample.set_pred(task, logits_to_prediction(out[0], spec))
         return data_samples
-
-
-def unwrap_model(model: nn.Module) -> nn.Module:
-    """The model inside a DDP/FSDP wrapper (or the model itself)."""
-    return model.module if is_model_wrapper(model) else model

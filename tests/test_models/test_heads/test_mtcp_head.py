@@ -6,7 +6,6 @@ import torch
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
-from mmmtl.models.decode_heads.base_multitask_head import stack_gt
 from mmmtl.models.decode_heads.mtcp_head import MTCPHead
 from mmmtl.models.layers.coherence_fusion import (CoherenceFusionModule,
                                                   cosine_coherence_loss,
@@ -15,7 +14,7 @@ from mmmtl.models.layers.dynamic_pyramid_fusion import DynamicPyramidFusion
 from mmmtl.models.layers.spatial_refinement import SpatialRefinementModule
 from mmmtl.models.layers.window_transformer_decoder import \
     WindowTransformerDecoder
-from mmmtl.structures import TASKS
+from mmmtl.structures import TASKS, stack_gt
 from mmmtl.testing import random_batch, tiny_model_cfg
 
 TASKS3 = ('semseg', 'depth', 'normals')

@@ -10,14 +10,13 @@ import torch.nn.functional as F
 from mmengine.logging import MessageHub
 from mmseg.registry import MODELS
 
-from mmmtl.models.decode_heads.base_multitask_head import stack_gt
 from mmmtl.models.losses.cross_task_triplet_loss import CrossTaskTripletLoss
 from mmmtl.models.losses.triplet_mining import (downsample_gt, mine_triplets,
                                                 pair_masks, sample_anchors,
                                                 triplet_loss_terms)
 from mmmtl.models.segmentors.multitask_encoder_decoder import \
     MultiTaskEncoderDecoder  # noqa: F401  (registers)
-from mmmtl.structures import TASKS
+from mmmtl.structures import TASKS, stack_gt, valid_mask
 from mmmtl.testing import TINY_TASKS, random_batch, random_sample, \
     tiny_model_cfg
 from mmmtl.testing.ccr_reference import reference_pair_loss
@@ -40,7 +39,6 @@ def masks_of(labels_1d, spec, anchor, topk=128):
     if lab.dim() == 1:
         lab = lab[None]
     gt = lab.view(1, lab.shape[0], 1, lab.shape[1])
-    from mmmtl.models.decode_heads.base_multitask_head import valid_mask
     valid = valid_mask(gt, spec)[:, 0].flatten(1)
     pos, neg = pair_masks(as_pixels(gt), valid, torch.tensor([[anchor]]),
                           torch.tensor([[True]]), spec, topk)
@@ -96,7 +94,6 @@ def test_quantised_depth_matches_per_anchor_loop(seed):
           0.001).double() + 1.0
     proj = F.normalize(torch.randn(b, 8, h, w, generator=g,
                                    dtype=torch.float64), dim=1)
-    from mmmtl.models.decode_heads.base_multitask_head import valid_mask
     valid = valid_mask(gt, spec)[:, 0].flatten(1)
     anchors, ok = sample_anchors(valid, 12, generator=g)
     feats = as_pixels(proj)
@@ -221,7 +218,6 @@ def test_vectorised_matches_per_anchor_loop(task):
     proj = F.normalize(torch.randn(b, 8, h, w, generator=g,
                                    dtype=torch.float64), dim=1)
     proj.requires_grad_(True)
-    from mmmtl.models.decode_heads.base_multitask_head import valid_mask
     valid = valid_mask(gt, spec)[:, 0].flatten(1)
     anchors, ok = sample_anchors(valid, 9, generator=g)
     feats = as_pixels(proj)
@@ -463,7 +459,6 @@ def test_module_equals_reference_on_the_same_draw(hub):
     for target, source in loss.select_pairs(0):
         proj = loss.project(out['feats'][target], target, source)
         gt = downsample_gt(stack_gt(data, TASKS[source]), (8, 10))
-        from mmmtl.models.decode_heads.base_multitask_head import valid_mask
         valid = valid_mask(gt, TASKS[source])[:, 0].flatten(1)
         anchors, ok = zip(*[sample_anchors(valid[i:i + 1], 8)
                             for i in range(2)])

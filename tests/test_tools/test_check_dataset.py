@@ -7,7 +7,7 @@ import shutil
 import cv2
 import numpy as np
 
-from reliability_utils import REPO, dump_cfg, tiny_train_cfg
+from training_helpers import REPO, dump_cfg, tiny_train_cfg
 
 spec = importlib.util.spec_from_file_location(
     'check_dataset_tool', osp.join(REPO, 'tools/misc/check_dataset.py'))

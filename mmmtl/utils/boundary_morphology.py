@@ -30,7 +30,7 @@ _NEIGHBOURS: Tuple[Tuple[int, int], ...] = ((0, 1), (-1, 1), (-1, 0),
 
 
 @lru_cache(maxsize=1)
-def _thinning_luts() -> Tuple[np.ndarray, np.ndarray]:
+def thinning_luts() -> Tuple[np.ndarray, np.ndarray]:
     """Deletion tables of the two subiterations, indexed by the code.
 
     A pixel ``p`` with neighbours ``x1..x8`` (``x9 = x1``) is deleted in the
@@ -84,7 +84,7 @@ def thin(binary: np.ndarray, max_iter: int = -1) -> np.ndarray:
     Equivalent to MATLAB ``bwmorph(binary, 'thin', max_iter)`` (``Inf`` for
     ``max_iter=-1``) and ``skimage.morphology.thin``: pixels outside the
     image count as background; each iteration applies the two subiterations
-    of :func:`_thinning_luts` in parallel; it stops when nothing changes.
+    of :func:`thinning_luts` in parallel; it stops when nothing changes.
 
     Args:
         binary (np.ndarray): (H, W) array, non-zero = foreground.
@@ -105,7 +105,7 @@ def thin(binary: np.ndarray, max_iter: int = -1) -> np.ndarray:
     r0, r1 = max(rows[0] - 1, 0), min(rows[-1] + 2, image.shape[0])
     c0, c1 = max(cols[0] - 1, 0), min(cols[-1] + 2, image.shape[1])
     work = image[r0:r1, c0:c1].copy()
-    first, second = _thinning_luts()
+    first, second = thinning_luts()
     iteration = 0
     while max_iter < 0 or iteration < max_iter:
         changed = False

@@ -1,4 +1,8 @@
-"""Shared helpers of the reliability tests (tiny configs, subprocesses)."""
+"""Helpers of the tests that train (tiny configs, training subprocesses).
+
+``tests/conftest.py`` puts this folder on ``sys.path``, so every test
+module can ``from training_helpers import ...``.
+"""
 import glob
 import json
 import os
@@ -11,7 +15,7 @@ from typing import Dict, List, Optional
 import torch
 from mmengine.config import Config
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO = osp.join(REPO, 'configs/hps/hps_resnet18_2k_synthetic-128x160.py')
 
 
@@ -55,10 +59,9 @@ def tiny_train_cfg(root: str, iters: int, ckpt_interval: int,
     # a GPU host) bilinear upsampling's backward has no deterministic kernel
     # and cuBLAS needs CUBLAS_WORKSPACE_CONFIG; children run on the CPU
     cfg.randomness = dict(seed=0, deterministic=not torch.cuda.is_available())
-    cfg.custom_imports = dict(imports=[
-        'mmmtl', 'mmmtl.engine.hooks.fault_injection_hook',
-        'mmmtl.engine.hooks.rank_consistency_hook'],
-        allow_failed_imports=False)
+    # mmmtl.testing registers the test-only FaultInjectionHook
+    cfg.custom_imports = dict(imports=['mmmtl', 'mmmtl.testing'],
+                              allow_failed_imports=False)
     if not with_val:
         for key in ('val_dataloader', 'val_cfg', 'val_evaluator',
                     'test_dataloader', 'test_cfg', 'test_evaluator'):

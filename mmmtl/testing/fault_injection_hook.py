@@ -1,5 +1,6 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
-"""Deliberate failures for robustness tests (never in real configs)."""
+"""Deliberate failures for robustness tests (test-only, never in real
+configs)."""
 import math
 import os
 import signal
@@ -8,19 +9,20 @@ from typing import Optional, Sequence
 from mmengine.hooks import Hook
 from mmseg.registry import HOOKS
 
-from mmmtl.models.segmentors.multitask_encoder_decoder import unwrap_model
+from mmmtl.utils.distributed import unwrap_model
 
 
 @HOOKS.register_module()
 class FaultInjectionHook(Hook):
     """Kill the process or corrupt a loss at chosen iterations.
 
-    Used by ``tests/test_reliability`` to check that the safeguards work
-    end to end: a SIGKILL right after a checkpoint was written (the resumed
-    run must match an uninterrupted one), or a NaN loss term (the
+    Used by the test suite to check that the safeguards work end to end:
+    a SIGKILL right after a checkpoint was written (the resumed run must
+    match an uninterrupted one), or a NaN loss term (the
     :class:`~mmmtl.engine.hooks.NonFiniteLossHook` must react). It runs
     with the lowest priority, i.e. after :class:`SafeCheckpointHook` has
-    written the iteration's checkpoint.
+    written the iteration's checkpoint. Registered by importing
+    :mod:`mmmtl.testing` (not by ``import mmmtl``).
 
     Args:
         kill_at_iter (int, optional): 1-based iteration after whose hooks

@@ -1,4 +1,7 @@
-"""Exact resume: 2N iterations in one go == N, SIGKILL, resume to 2N.
+"""SafeCheckpointHook: the old checkpoint is deleted only after the new one
+is complete; exact resume.
+
+Exact resume: 2N iterations in one go == N, SIGKILL, resume to 2N.
 
 Three real ``tools/train.py`` processes on the tiny synthetic dataset, with
 the demo config's random data pipeline (resize, crop, flip, photometric), a
@@ -15,14 +18,19 @@ C's final weights and optimizer state must equal A's bit for bit, and the
 losses logged at iterations N+1..2N must be the same numbers.
 """
 import glob
+import os
 import os.path as osp
 import signal
 
+import pytest
 import torch
-from reliability_utils import (dump_cfg, logged_scalars, output_of,
-                               start_train, tiny_train_cfg)
+from mmengine.fileio import get_file_backend
+from mmengine.logging import MessageHub, MMLogger
 
+from mmmtl.engine.hooks.safe_checkpoint_hook import SafeCheckpointHook
 from mmmtl.utils.checkpoint_safety import TMP_SUFFIX, load_from_local_safe
+from training_helpers import (dump_cfg, logged_scalars, output_of,
+                              start_train, tiny_train_cfg)
 
 N = 3
 TIMEOUT = 240
@@ -100,3 +108,40 @@ def test_sigkill_after_checkpoint_then_resume_is_exact(tiny_synthetic_root,
                if v.is_floating_point()
                and not torch.equal(v, final_a['state_dict'][k])]
     assert changed
+
+
+class _FakeRunner:
+    """What SafeCheckpointHook needs from a Runner."""
+
+    def __init__(self, work_dir, fail_at=None):
+        self.work_dir = work_dir
+        self.message_hub = MessageHub.get_instance(f'fake-{work_dir}')
+        self.fail_at = fail_at
+        self.logger = MMLogger.get_current_instance()
+
+    def save_checkpoint(self, out_dir, filename, *args, backend_args=None,
+                        **kwargs):
+        if filename == self.fail_at:
+            raise OSError('killed while writing')
+        backend = get_file_backend(out_dir, backend_args=backend_args)
+        backend.put(filename.encode(), osp.join(out_dir, filename))
+
+
+def test_old_checkpoint_is_deleted_only_after_new_one_is_complete(tmp_path):
+    work_dir = str(tmp_path)
+    hook = SafeCheckpointHook(interval=1, by_epoch=False, max_keep_ckpts=1,
+                              save_rng_state=False)
+    runner = _FakeRunner(work_dir, fail_at='iter_2.pth')
+    hook.before_train(runner)
+    assert hook.atomic
+    hook._save_checkpoint_with_step(runner, 1, dict(iter=1))
+    with pytest.raises(OSError, match='killed'):
+        hook._save_checkpoint_with_step(runner, 2, dict(iter=2))
+    # MMEngine's hook would have deleted iter_1.pth before writing iter_2
+    assert osp.isfile(tmp_path / 'iter_1.pth')
+    with open(tmp_path / 'last_checkpoint') as f:
+        assert f.read() == osp.join(work_dir, 'iter_1.pth')
+    runner.fail_at = None
+    hook._save_checkpoint_with_step(runner, 3, dict(iter=3))
+    assert sorted(os.listdir(tmp_path)) == ['iter_3.pth', 'last_checkpoint']
+    assert runner.message_hub.get_info('keep_ckpt_ids') == [3]

@@ -1,6 +1,8 @@
-"""Distributed training on the CPU with gloo (2 processes via torchrun)."""
+"""Distributed training: on the CPU with gloo (2 processes via torchrun),
+and on one GPU with NCCL (``cuda``, skipped without CUDA)."""
 import glob
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -10,8 +12,8 @@ import pytest
 from mmengine.dataset import DefaultSampler, InfiniteSampler
 
 from mmmtl.utils.distributed import launcher_env
-from reliability_utils import (REPO, child_env, dump_cfg, free_port,
-                               logged_scalars, tiny_train_cfg)
+from training_helpers import (REPO, child_env, dump_cfg, free_port,
+                              logged_scalars, tiny_train_cfg)
 
 TIMEOUT = 300
 
@@ -100,7 +102,7 @@ def test_cpu_sync_batchnorm_equals_full_batch_batchnorm():
     proc = subprocess.run(
         [sys.executable, '-m', 'torch.distributed.run', '--standalone',
          '--nproc_per_node=2',
-         osp.join(REPO, 'tests/test_reliability/sync_bn_worker.py')],
+         osp.join(REPO, 'tests/test_utils/sync_bn_worker.py')],
         cwd=REPO, env=child_env(), capture_output=True, text=True,
         timeout=TIMEOUT)
     output = proc.stdout + proc.stderr
@@ -170,3 +172,28 @@ def test_two_gloo_processes(tiny_synthetic_root, tmp_path, norm):
         assert dist_metrics[key] == metrics[key], (key, dist_metrics[key],
                                                    metrics[key])
     assert glob.glob(osp.join(work_dir, 'iter_*.pth'))
+
+
+@pytest.mark.cuda
+def test_one_nccl_process_trains(tiny_synthetic_root, tmp_path):
+    """tools/dist_train.sh with 1 process on the GPU: NCCL backend, the
+    model on cuda:0, a checkpoint at the end."""
+    cfg = tiny_train_cfg(tiny_synthetic_root, iters=2, ckpt_interval=2,
+                         sync_bn=True, with_val=False)
+    cfg.log_level = 'INFO'
+    work_dir = str(tmp_path / 'nccl')
+    cfg_path = dump_cfg(cfg, str(tmp_path / 'nccl_cfg.py'))
+    env = child_env()
+    env.pop('MMMTL_DEVICE')  # the GPU this time
+    env['PORT'] = str(free_port())
+    proc = subprocess.run(
+        ['bash', osp.join(REPO, 'tools/dist_train.sh'), cfg_path, '1',
+         '--work-dir', work_dir],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    logs = glob.glob(osp.join(work_dir, '*', '*.log'))
+    text = ''.join(open(p).read() for p in logs)
+    assert "'backend': 'nccl'" in text, text[-3000:]
+    assert glob.glob(osp.join(work_dir, 'iter_2.pth'))
+    assert os.path.getsize(glob.glob(osp.join(work_dir, 'iter_2.pth'))[0]) > 0
