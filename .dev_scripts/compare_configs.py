@@ -25,8 +25,15 @@ must leave what a config *means* unchanged. This script makes that checkable:
 
    ``files`` pairs renamed configs, ``keys`` renames dotted key paths (in
    every config) before comparing, and ``ignore`` drops dotted key paths
-   (e.g. a helper variable of a base file that no longer exists). The
-   command exits with 1 when anything differs, so it can gate a change.
+   (e.g. a helper variable of a base file that no longer exists).
+   ``removed`` lists configs deleted on purpose (partial bases folded into
+   ``_base_``), and ``documented`` lists intended value changes, each
+   ``{"configs": "<glob>", "key": "<dotted path>", "reason": "..."}``:
+   a difference at or below ``key`` in a matching config is printed as
+   documented instead of failing. The command exits with 1 when a runner
+   key differs without such an entry, or a config appears or disappears
+   unannounced, so it can gate a change (``--strict``: helper variables
+   too).
 
 3. ``outputs`` builds every synthetic config's model with a fixed seed, runs
    it on a fixed input in ``tensor`` mode and writes a digest of each output
@@ -39,6 +46,7 @@ a difference only in a helper variable of a base file (``dataset_type``,
 ``norm_cfg`` ...) is listed separately, since it changes nothing by itself.
 """
 import argparse
+import fnmatch
 import hashlib
 import json
 import logging
@@ -203,12 +211,14 @@ def compare_dumps(before: Dict[str, Any], after: Dict[str, Any],
             ``ignore`` (dotted key paths dropped on both sides).
 
     Returns:
-        dict: ``removed`` / ``added`` config paths, and ``changed``: config
-        -> list of ``(key_path, before, after, is_runner_key)``.
+        dict: ``removed`` / ``added`` config paths (``removed_documented``:
+        those the mapping announces), and ``changed``: config -> list of
+        ``(key_path, before, after, is_runner_key, documented_reason)``.
     """
     files = mapping.get('files', {})
     keys = mapping.get('keys', {})
     ignore = mapping.get('ignore', [])
+    documented = mapping.get('documented', [])
     for old, new in files.items():
         if old not in before:
             raise KeyError(f'mapping "files": {old!r} is not a config of '
@@ -236,37 +246,79 @@ def compare_dumps(before: Dict[str, Any], after: Dict[str, Any],
                 top = path.split('.', 1)[0]
                 diffs.append((path, old_val, new_val, top in RUNNER_KEYS))
         if diffs:
-            report['changed'][new_path] = diffs
+            report['changed'][new_path] = [
+                d + (documented_reason(new_path, d[0], documented), )
+                for d in diffs
+            ]
+    removed_ok = set(mapping.get('removed', []))
+    report['removed_documented'] = sorted(
+        p for p in report['removed'] if p in removed_ok)
+    report['removed'] = sorted(
+        p for p in report['removed'] if p not in removed_ok)
     return report
 
 
-def print_report(report: Dict[str, Any], max_rows: int) -> int:
-    """Print a comparison report and return the number of differences."""
-    count = 0
+def documented_reason(config: str, key_path: str,
+                      documented: List[Dict[str, str]]) -> Optional[str]:
+    """The reason of the ``documented`` entry covering a difference."""
+    for entry in documented:
+        key = entry['key']
+        if fnmatch.fnmatch(config, entry['configs']) and (
+                key_path == key or key_path.startswith(key + '.')):
+            return entry['reason']
+    return None
+
+
+def print_report(report: Dict[str, Any], max_rows: int,
+                 strict: bool = False) -> int:
+    """Print a comparison report.
+
+    Args:
+        report (dict): Output of :func:`compare_dumps`.
+        max_rows (int): Differences shown per config and kind.
+        strict (bool): Count helper-variable differences as failures.
+
+    Returns:
+        int: The number of differences that fail the comparison.
+    """
+    failures = 0
     for title, paths in (('configs only in the old state',
                           report['removed']),
-                         ('configs only in the new state', report['added'])):
+                         ('configs only in the new state', report['added']),
+                         ('configs removed as announced',
+                          report.get('removed_documented', []))):
         if paths:
             print(f'{title} ({len(paths)}):')
             for path in paths:
                 print(f'  {path}')
-            count += len(paths)
+    failures += len(report['removed']) + len(report['added'])
+    reasons: Dict[str, List[str]] = {}
     for cfg_path, diffs in report['changed'].items():
-        runner = [d for d in diffs if d[3]]
-        helpers = [d for d in diffs if not d[3]]
-        print(f'{cfg_path}: {len(runner)} runner-key and {len(helpers)} '
-              'helper-variable differences')
-        for group, rows in (('runner', runner), ('helper', helpers)):
-            for path, old, new, _ in rows[:max_rows]:
-                print(f'  [{group}] {path}: {json.dumps(old)} -> '
+        groups = dict(
+            runner=[d for d in diffs if d[3] and d[4] is None],
+            helper=[d for d in diffs if not d[3] and d[4] is None],
+            documented=[d for d in diffs if d[4] is not None])
+        for d in groups['documented']:
+            reasons.setdefault(d[4], []).append(cfg_path)
+        print(f'{cfg_path}: ' + ', '.join(
+            f'{len(rows)} {name}' for name, rows in groups.items()))
+        for name in ('runner', 'helper'):
+            rows = groups[name]
+            for path, old, new, _, _ in rows[:max_rows]:
+                print(f'  [{name}] {path}: {json.dumps(old)} -> '
                       f'{json.dumps(new)}')
             if len(rows) > max_rows:
-                print(f'  [{group}] ... {len(rows) - max_rows} more')
-        count += len(diffs)
-    total = len(report['changed'])
-    print(f'{total} config(s) differ, {len(report["removed"])} removed, '
-          f'{len(report["added"])} added')
-    return count
+                print(f'  [{name}] ... {len(rows) - max_rows} more')
+        failures += len(groups['runner'])
+        if strict:
+            failures += len(groups['helper'])
+    for reason, cfgs in reasons.items():
+        print(f'documented ({len(set(cfgs))} configs): {reason}')
+    print(f'{len(report["changed"])} config(s) differ, '
+          f'{len(report["removed"])} removed, {len(report["added"])} added, '
+          f'{failures} undocumented difference(s)'
+          f'{" (runner keys only)" if not strict else ""}')
+    return failures
 
 
 def load_mapping(path: Optional[str]) -> Dict[str, Any]:
@@ -275,11 +327,18 @@ def load_mapping(path: Optional[str]) -> Dict[str, Any]:
         return {}
     with open(path, encoding='utf-8') as f:
         mapping = json.load(f)
-    unknown = set(mapping) - {'files', 'keys', 'ignore', 'comment'}
+    allowed = {'files', 'keys', 'ignore', 'removed', 'documented', 'comment'}
+    unknown = set(mapping) - allowed
     if unknown:
         raise ValueError(f'{path}: unknown top-level key(s) '
-                         f'{sorted(unknown)}; expected "files", "keys", '
-                         '"ignore" (and an optional "comment")')
+                         f'{sorted(unknown)}; expected some of '
+                         f'{sorted(allowed)}')
+    for idx, entry in enumerate(mapping.get('documented', [])):
+        missing = {'configs', 'key', 'reason'} - set(entry)
+        if missing:
+            raise ValueError(f'{path}: "documented"[{idx}] lacks '
+                             f'{sorted(missing)}; each entry needs '
+                             '"configs", "key" and "reason"')
     return mapping
 
 
@@ -429,6 +488,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     cmp.add_argument('--mapping', help='JSON file of intended renames')
     cmp.add_argument('--max-rows', type=int, default=20,
                      help='differences shown per config and kind')
+    cmp.add_argument('--strict', action='store_true',
+                     help='helper-variable differences fail too')
     out = sub.add_parser('outputs', help='dump synthetic model outputs')
     out.add_argument('--rev', help='git revision of the configs')
     out.add_argument('--out', required=True)
@@ -455,7 +516,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         report = compare_dumps(
             read_json(args.before), read_json(args.after),
             load_mapping(args.mapping))
-        return 1 if print_report(report, args.max_rows) else 0
+        return 1 if print_report(report, args.max_rows, args.strict) else 0
     if args.command == 'outputs':
         dumped = with_revision(args.rev, ('configs', ),
                                dump_outputs, args.seed)

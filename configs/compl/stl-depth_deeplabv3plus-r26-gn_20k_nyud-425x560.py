@@ -6,7 +6,7 @@
 _base_ = [
     '../_base_/models/deeplabv3plus_r26-gn.py',
     '../_base_/datasets/nyud.py', '../_base_/default_runtime.py',
-    '../_base_/schedules/schedule_sgd_20k.py'
+    '../_base_/schedules/sgd-poly_20k.py'
 ]
 tasks = ['depth']
 crop_size = (425, 560)

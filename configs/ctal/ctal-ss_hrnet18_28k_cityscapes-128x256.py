@@ -1,29 +1,10 @@
-# CTAL-SS (distillation at 1/4) with HRNet-W18-small-v2 on Cityscapes
-# (128x256); optimisation and data as the PAD-Net config it inherits.
-_base_ = ['../padnet/padnet_hrnet18_28k_cityscapes-128x256.py']
-tasks = ['semseg', 'depth']
-head_num_classes = dict(semseg=19)
-norm_cfg = dict(type='BN', requires_grad=True)
+# CTAL-SS (single scale) on the CTAL paper's setting on Cityscapes.
+_base_ = [
+    '../_base_/models/ctal-ss_hrnet18.py',
+    '../_base_/datasets/cityscapes_mtl.py',
+    '../_base_/schedules/adam-cosine_28k.py', '../_base_/default_runtime.py'
+]
 model = dict(
     decode_head=dict(
-        _delete_=True,
-        type='CTALHead',
-        tasks=tasks,
-        in_channels=[18, 36, 72, 144],
-        in_index=[0, 1, 2, 3],
-        in_strides=(4, 8, 16, 32),
-        channels=64,
-        multi_scale=False,
-        # CTAL grid = crop_size / distill_stride (checked at build time)
-        crop_size={{_base_.crop_size}},
-        distill_stride=4,
-        kernel_size=3,
-        gamma=0.05,
-        shared_fusion=False,
-        scale_by_hw=False,
-        # anchor-chunked affinity path: same results, a fraction of the
-        # memory of the dense N x HW x HW tensors at 1/4 scale
-        memory_efficient=True,
-        chunk_size='auto',
-        norm_cfg=norm_cfg,
-        num_classes=head_num_classes))
+        tasks=_base_.tasks, num_classes=_base_.num_classes,
+        crop_size=_base_.crop_size))

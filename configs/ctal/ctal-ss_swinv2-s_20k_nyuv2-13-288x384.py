@@ -1,30 +1,9 @@
-# CTAL-SS with SwinV2-S and DeepLab-style final heads on NYUv2-13 (288x384)
-# (distillation at 1/4); optimisation and data as the PAD-Net config it
-# inherits. Only the single-scale framework is used with transformers, as in
-# the paper.
-_base_ = ['../padnet/padnet_swinv2-s_20k_nyuv2-13-288x384.py']
-tasks = ['semseg', 'depth', 'normals']
-head_num_classes = dict(semseg=13)
-norm_cfg = dict(type='BN', requires_grad=True)
+# CTAL-SS (single scale) on the CTAL paper's setting on NYUv2-13.
+_base_ = [
+    '../_base_/models/ctal-ss_swinv2-s.py', '../_base_/datasets/nyuv2_13.py',
+    '../_base_/schedules/adam-cosine_20k.py', '../_base_/default_runtime.py'
+]
 model = dict(
     decode_head=dict(
-        _delete_=True,
-        type='CTALHead',
-        tasks=tasks,
-        in_channels=[96, 192, 384, 768],
-        in_index=[0, 1, 2, 3],
-        in_strides=(4, 8, 16, 32),
-        channels=64,
-        multi_scale=False,
-        # CTAL grid = crop_size / distill_stride (checked at build time)
-        crop_size={{_base_.crop_size}},
-        distill_stride=4,
-        kernel_size=3,
-        gamma=0.05,
-        shared_fusion=False,
-        scale_by_hw=False,
-        memory_efficient=True,
-        chunk_size='auto',
-        final_head='aspp',
-        norm_cfg=norm_cfg,
-        num_classes=head_num_classes))
+        tasks=_base_.tasks, num_classes=_base_.num_classes,
+        crop_size=_base_.crop_size))

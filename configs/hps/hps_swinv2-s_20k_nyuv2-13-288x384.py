@@ -1,22 +1,8 @@
-# MTL (hard parameter sharing) baseline of the CTAL paper with SwinV2-S on
-# NYUv2-13 (288x384): the four Swin stages are upsampled to 1/4 and
-# concatenated, and each task has a DeepLab-style ASPP head (`decoder='aspp'`)
-# and a 1x1 prediction conv. Optimisation and data as the PAD-Net config it
-# inherits.
-_base_ = ['../padnet/padnet_swinv2-s_20k_nyuv2-13-288x384.py']
-tasks = ['semseg', 'depth', 'normals']
-head_num_classes = dict(semseg=13)
-norm_cfg = dict(type='BN', requires_grad=True)
+# The CTAL paper's MTL (hard parameter sharing) baseline.
+_base_ = [
+    '../_base_/models/hps_swinv2-s.py', '../_base_/datasets/nyuv2_13.py',
+    '../_base_/schedules/adam-cosine_20k.py', '../_base_/default_runtime.py'
+]
 model = dict(
     decode_head=dict(
-        _delete_=True,
-        type='HPSHead',
-        tasks=tasks,
-        in_channels=[96, 192, 384, 768],
-        in_index=[0, 1, 2, 3],
-        channels=64,
-        decoder='aspp',
-        dropout_ratio=0.0,
-        feat_stride=4,
-        norm_cfg=norm_cfg,
-        num_classes=head_num_classes))
+        tasks=_base_.tasks, num_classes=_base_.num_classes))

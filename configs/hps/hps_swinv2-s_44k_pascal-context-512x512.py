@@ -1,22 +1,9 @@
-# MTL (hard parameter sharing) baseline of the CTAL paper with SwinV2-S on
-# PASCAL-Context (512x512): the four Swin stages are upsampled to 1/4 and
-# concatenated, and each task has a DeepLab-style ASPP head (`decoder='aspp'`)
-# and a 1x1 prediction conv. Optimisation and data as the PAD-Net config it
-# inherits.
-_base_ = ['../padnet/padnet_swinv2-s_44k_pascal-context-512x512.py']
-tasks = ['semseg', 'human_parts', 'saliency', 'normals', 'edge']
-head_num_classes = dict(semseg=21, human_parts=7)
-norm_cfg = dict(type='BN', requires_grad=True)
+# The CTAL paper's MTL (hard parameter sharing) baseline.
+_base_ = [
+    '../_base_/models/hps_swinv2-s.py', '../_base_/datasets/pascal_context.py',
+    '../_base_/schedules/adam-cosine_44k.py', '../_base_/default_runtime.py'
+]
 model = dict(
     decode_head=dict(
-        _delete_=True,
-        type='HPSHead',
-        tasks=tasks,
-        in_channels=[96, 192, 384, 768],
-        in_index=[0, 1, 2, 3],
-        channels=64,
-        decoder='aspp',
-        dropout_ratio=0.0,
-        feat_stride=4,
-        norm_cfg=norm_cfg,
-        num_classes=head_num_classes))
+        tasks=_base_.tasks, num_classes=_base_.num_classes))
+train_dataloader = dict(batch_size=8)  # the paper's batch

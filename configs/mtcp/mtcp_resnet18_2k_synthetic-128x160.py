@@ -4,7 +4,7 @@
 # pixel decoder over the ResNet pyramid (no Mask2Former, no mmdet).
 _base_ = [
     '../_base_/models/hps_resnet18.py', '../_base_/datasets/synthetic.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/schedule_2k.py'
+    '../_base_/default_runtime.py', '../_base_/schedules/adamw-poly_2k.py'
 ]
 tasks = ['semseg', 'depth', 'normals', 'edge', 'saliency']
 norm_cfg = dict(type='BN', requires_grad=True)

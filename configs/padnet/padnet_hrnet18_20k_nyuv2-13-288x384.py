@@ -1,4 +1,8 @@
-# PAD-Net with HRNet-W18-small-v2 on NYUv2-13 (288x384): the CTAL paper's CNN
-# setting (lr 1e-4, 200 epochs = 795 / 8 -> 100 iterations x 200 = 20k
-# iterations, cosine annealing).
-_base_ = ['./hrnet18_distillation_base.py', '../_base_/datasets/nyuv2_13.py']
+# PAD-Net on the CTAL paper's setting on NYUv2-13.
+_base_ = [
+    '../_base_/models/padnet_hrnet18.py', '../_base_/datasets/nyuv2_13.py',
+    '../_base_/schedules/adam-cosine_20k.py', '../_base_/default_runtime.py'
+]
+model = dict(
+    decode_head=dict(
+        tasks=_base_.tasks, num_classes=_base_.num_classes))

@@ -1,4 +1,8 @@
-# PAD-Net with SwinV2-S and DeepLab-style final heads on NYUv2-13 (288x384):
-# the CTAL paper's transformer setting (lr 1e-4, 200 epochs = 20k
-# iterations at batch 8, cosine annealing), distillation at 1/4.
-_base_ = ['./swinv2-s_distillation_base.py', '../_base_/datasets/nyuv2_13.py']
+# PAD-Net on the CTAL paper's setting on NYUv2-13.
+_base_ = [
+    '../_base_/models/padnet_swinv2-s.py', '../_base_/datasets/nyuv2_13.py',
+    '../_base_/schedules/adam-cosine_20k.py', '../_base_/default_runtime.py'
+]
+model = dict(
+    decode_head=dict(
+        tasks=_base_.tasks, num_classes=_base_.num_classes))

@@ -1,15 +1,7 @@
-# STL baseline of the CTAL paper for depth with HRNet-W18-small-v2 on
-# NYUv2-13 (288x384): the MTL baseline's model and schedule with one task.
-_base_ = ['../hps/hps_hrnet18_20k_nyuv2-13-288x384.py']
+# Single-task baseline for depth: the semseg one with the other task.
+_base_ = './stl-semseg_hrnet18_20k_nyuv2-13-288x384.py'
 tasks = ['depth']
 model = dict(decode_head=dict(tasks=tasks, num_classes=None))
-train_dataloader = dict(dataset=dict(tasks=tasks))
-val_dataloader = dict(dataset=dict(tasks=tasks))
-test_dataloader = val_dataloader
-# One task: drop the multi-task references; the dataset's protocol.
-val_evaluator = dict(
-    _delete_=True,
-    type='MultiTaskMetric',
-    tasks=tasks,
-    absent_class='nanmean', normals_validity='sum')
-test_evaluator = val_evaluator
+train_dataloader = val_dataloader = test_dataloader = dict(
+    dataset=dict(tasks=tasks))
+val_evaluator = test_evaluator = dict(tasks=tasks)

@@ -1,10 +1,7 @@
-# Single-task baseline for depth: the demo's encoder, decoder and 500-iteration
-# schedule with one task. Its result is the depth reference of the demo's delta_m.
-_base_ = ['../hps/hps_resnet18_500it_synthetic-128x160.py']
+# Single-task baseline for depth: the semseg one with the other task.
+_base_ = './stl-semseg_resnet18_500it_synthetic-128x160.py'
 tasks = ['depth']
 model = dict(decode_head=dict(tasks=tasks, num_classes=None))
-train_dataloader = dict(dataset=dict(tasks=tasks))
-val_dataloader = dict(dataset=dict(tasks=tasks))
-test_dataloader = val_dataloader
-val_evaluator = dict(_delete_=True, type='MultiTaskMetric', tasks=tasks)
-test_evaluator = val_evaluator
+train_dataloader = val_dataloader = test_dataloader = dict(
+    dataset=dict(tasks=tasks))
+val_evaluator = test_evaluator = dict(tasks=tasks)

@@ -1,16 +1,7 @@
-# STL baseline of the CTAL paper for saliency with SwinV2-S on PASCAL-Context
-# (512x512): the MTL baseline's model and schedule with one task.
-_base_ = ['../hps/hps_swinv2-s_44k_pascal-context-512x512.py']
+# Single-task baseline for saliency: the semseg one with the other task.
+_base_ = './stl-semseg_swinv2-s_44k_pascal-context-512x512.py'
 tasks = ['saliency']
 model = dict(decode_head=dict(tasks=tasks, num_classes=None))
-train_dataloader = dict(dataset=dict(tasks=tasks))
-val_dataloader = dict(dataset=dict(tasks=tasks))
-test_dataloader = val_dataloader
-# One task: drop the multi-task references; the dataset's protocol.
-val_evaluator = dict(
-    _delete_=True,
-    type='MultiTaskMetric',
-    tasks=tasks,
-    absent_class='zero', normals_validity='any',
-    saliency_preset='atrc')
-test_evaluator = val_evaluator
+train_dataloader = val_dataloader = test_dataloader = dict(
+    dataset=dict(tasks=tasks))
+val_evaluator = test_evaluator = dict(tasks=tasks)

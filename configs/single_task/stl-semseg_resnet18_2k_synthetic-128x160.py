@@ -1,11 +1,11 @@
-# Single-task baseline for semseg on the synthetic dataset: the same encoder,
-# decoder and schedule as the multi-task demo, one task. Its results are the
-# single-task references of the demo's delta_m.
-_base_ = ['../hps/hps_resnet18_2k_synthetic-128x160.py']
+# Single-task baseline for semseg: the HPS baseline's encoder, decoder,
+# data and schedule with one task. Its siblings in this folder change the task.
+_base_ = [
+    '../_base_/models/hps_resnet18.py', '../_base_/datasets/synthetic.py',
+    '../_base_/schedules/adamw-poly_2k.py', '../_base_/default_runtime.py'
+]
 tasks = ['semseg']
-model = dict(decode_head=dict(tasks=tasks, num_classes=dict(semseg=6)))
-train_dataloader = dict(dataset=dict(tasks=tasks))
-val_dataloader = dict(dataset=dict(tasks=tasks))
-test_dataloader = val_dataloader
-val_evaluator = dict(type='MultiTaskMetric', tasks=tasks)
-test_evaluator = val_evaluator
+model = dict(decode_head=dict(tasks=tasks, num_classes=_base_.num_classes))
+train_dataloader = val_dataloader = test_dataloader = dict(
+    dataset=dict(tasks=tasks))
+val_evaluator = test_evaluator = dict(tasks=tasks)

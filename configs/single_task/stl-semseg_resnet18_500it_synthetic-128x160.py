@@ -1,10 +1,11 @@
-# Single-task baseline for semseg: the demo's encoder, decoder and 500-iteration
-# schedule with one task. Its result is the semseg reference of the demo's delta_m.
-_base_ = ['../hps/hps_resnet18_500it_synthetic-128x160.py']
+# Single-task baseline for semseg: the HPS baseline's encoder, decoder,
+# data and schedule with one task. Its siblings in this folder change the task.
+_base_ = [
+    '../_base_/models/hps_resnet18.py', '../_base_/datasets/synthetic.py',
+    '../_base_/schedules/adamw-poly_500it.py', '../_base_/default_runtime.py'
+]
 tasks = ['semseg']
-model = dict(decode_head=dict(tasks=tasks, num_classes=dict(semseg=6)))
-train_dataloader = dict(dataset=dict(tasks=tasks))
-val_dataloader = dict(dataset=dict(tasks=tasks))
-test_dataloader = val_dataloader
-val_evaluator = dict(_delete_=True, type='MultiTaskMetric', tasks=tasks)
-test_evaluator = val_evaluator
+model = dict(decode_head=dict(tasks=tasks, num_classes=_base_.num_classes))
+train_dataloader = val_dataloader = test_dataloader = dict(
+    dataset=dict(tasks=tasks))
+val_evaluator = test_evaluator = dict(tasks=tasks)

@@ -1,17 +1,13 @@
-# STL baseline of the CTAL paper for semseg with SwinV2-S on NYUv2-13
-# (288x384): the MTL baseline's model and schedule with one task.
-_base_ = ['../hps/hps_swinv2-s_20k_nyuv2-13-288x384.py']
+# Single-task baseline for semseg: the HPS baseline's encoder, decoder,
+# data and schedule with one task. Its siblings in this folder change the task.
+_base_ = [
+    '../_base_/models/hps_swinv2-s.py', '../_base_/datasets/nyuv2_13.py',
+    '../_base_/schedules/adam-cosine_20k.py', '../_base_/default_runtime.py'
+]
 tasks = ['semseg']
-model = dict(
-    decode_head=dict(tasks=tasks,
-                     num_classes=dict(_delete_=True, semseg=13)))
-train_dataloader = dict(dataset=dict(tasks=tasks))
-val_dataloader = dict(dataset=dict(tasks=tasks))
-test_dataloader = val_dataloader
-# One task: drop the multi-task references; the dataset's protocol.
-val_evaluator = dict(
-    _delete_=True,
-    type='MultiTaskMetric',
-    tasks=tasks,
-    absent_class='nanmean', normals_validity='sum')
-test_evaluator = val_evaluator
+model = dict(decode_head=dict(tasks=tasks, num_classes=_base_.num_classes))
+train_dataloader = val_dataloader = test_dataloader = dict(
+    dataset=dict(tasks=tasks))
+# One task: no delta_m references; the dataset's evaluation protocol.
+val_evaluator = test_evaluator = dict(
+    tasks=tasks, single_task_baselines=None, primary_metrics=None)

@@ -22,11 +22,12 @@ import mmmtl  # noqa: F401  (registers the modules)
 from mmmtl.testing import random_batch
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-# dataset configs (not the pipeline-only ones such as compl_aux_views.py)
+# dataset configs (not the pipeline-only compl_aux_views.py nor the shared
+# pieces of multitask_loaders.py, which name no dataset type)
 DATASET_BASES = sorted(
     p for p in glob.glob(osp.join(REPO, 'configs', '_base_', 'datasets',
                                   '*.py'))
-    if 'train_dataloader' in Path(p).read_text())
+    if 'dataset_type = ' in Path(p).read_text())
 HRNET18_BASELINES = sorted(
     p for p in glob.glob(osp.join(REPO, 'configs', 'hps', '*_hrnet18_*.py'))
     if 'nyud' in osp.basename(p) or 'pascal' in osp.basename(p))

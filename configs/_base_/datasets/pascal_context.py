@@ -1,14 +1,15 @@
 # PASCAL-Context multi-task (4998 train / 5105 val) in the toolbox layout
 # (PASCAL_MT of MTI-Net / ATRC / InvPT).
 # See docs/en/user_guides/dataset_prepare.md.
+_base_ = ['./multitask_loaders.py']
 dataset_type = 'PascalContextMultiTaskDataset'
 data_root = 'data/PASCAL_MT'
 tasks = ['semseg', 'human_parts', 'saliency', 'normals', 'edge']
+num_classes = dict(semseg=21, human_parts=7)
 crop_size = (512, 512)
 
 train_pipeline = [
-    dict(type='LoadMultiTaskImageFromFile'),
-    dict(type='LoadMultiTaskAnnotations'),
+    *_base_.load_steps,
     # ATRC/InvPT: random scale [0.5, 2.0], crop 512x512 (cat_max_ratio 0.75),
     # flip, photometric distortion. Images are <= 500 px, so (512, 512) x
     # ratio scales them by ~1.02 x ratio.
@@ -19,41 +20,17 @@ train_pipeline = [
     dict(type='PhotoMetricDistortion'),
     dict(type='PackMultiTaskInputs'),
 ]
-test_pipeline = [
-    dict(type='LoadMultiTaskImageFromFile'),
-    dict(type='LoadMultiTaskAnnotations'),
-    dict(type='PackMultiTaskInputs'),
-]
+dataset_cfg = dict(type=dataset_type, data_root=data_root, tasks=tasks)
 train_dataloader = dict(
     batch_size=6,
-    # GPU machine: 8 workers keep a GPU busy (docs/en/user_guides/gpu.md);
-    # tools/train.py caps them at the cores per process.
-    num_workers=8,
-    persistent_workers=True,
-    pin_memory=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='train',
-        tasks=tasks,
+        dataset_cfg,
         # 255: images without person parts are ignored for human_parts (as
         # the toolbox evaluates); 0 trains them as background (toolbox).
         human_parts_no_person=255,
         pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=6,
-    num_workers=4,
-    persistent_workers=True,
-    pin_memory=True,
-    sampler=dict(type='DefaultSampler', shuffle=False, round_up=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='val',
-        tasks=tasks,
-        pipeline=test_pipeline))
-test_dataloader = val_dataloader
+val_dataloader = test_dataloader = dict(
+    batch_size=6, dataset=dataset_cfg)
 # Single-task references for delta_m: CTAL (2024) Table 3, STL row
 # (transformer backbone): SemSeg 74.07, HPSeg 64.28, Sal maxF 83.95,
 # Normals mErr 16.03, Edge loss 0.0241. Replace with your HRNet-18
@@ -63,10 +40,7 @@ test_dataloader = val_dataloader
 # docs/en/user_guides/metrics.md): absent classes count as IoU 0, a normal is
 # valid when any component is non-zero, saliency max-F as ATRC defines it
 # ('invpt' reproduces the double-sigmoid numbers of InvPT and later papers).
-# The test evaluator adds the edge ODS-F / OIS-F / AP of SEISM as ATRC and
-# InvPT run it (NMS, '> t', exact one-to-one matching, maxDist 0.0075).
-val_evaluator = dict(
-    type='MultiTaskMetric',
+val_evaluator = test_evaluator = dict(
     tasks=tasks,
     absent_class='zero',
     normals_validity='any',
@@ -75,4 +49,3 @@ val_evaluator = dict(
                                saliency=83.95, normals=16.03, edge=0.0241),
     primary_metrics=dict(semseg='mIoU', human_parts='mIoU',
                          saliency='maxF', normals='mean', edge='loss'))
-test_evaluator = val_evaluator

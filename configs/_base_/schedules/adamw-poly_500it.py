@@ -1,6 +1,6 @@
 # The `make demo` schedule: 500 iterations of batch 8 (4 epochs of the
 # 1000 synthetic training images), about 8 minutes on 2 CPU cores.
-_base_ = ['./schedule_2k.py']
+_base_ = ['./adamw-poly_2k.py']
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0,
          end=50),
