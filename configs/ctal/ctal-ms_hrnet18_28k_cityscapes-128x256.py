@@ -5,7 +5,6 @@ _base_ = [
     '../_base_/schedules/adam-cosine-restart_28k.py',
     '../_base_/default_runtime.py'
 ]
-model = dict(
-    decode_head=dict(
-        tasks=_base_.tasks, num_classes=_base_.num_classes,
-        crop_size=_base_.crop_size))
+model = dict(decode_head=dict(
+    tasks=_base_.tasks, num_classes=_base_.num_classes,
+    crop_size=_base_.crop_size))

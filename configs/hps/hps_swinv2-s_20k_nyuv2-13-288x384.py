@@ -3,6 +3,5 @@ _base_ = [
     '../_base_/models/hps_swinv2-s.py', '../_base_/datasets/nyuv2_13.py',
     '../_base_/schedules/adam-cosine_20k.py', '../_base_/default_runtime.py'
 ]
-model = dict(
-    decode_head=dict(
-        tasks=_base_.tasks, num_classes=_base_.num_classes))
+model = dict(decode_head=dict(
+    tasks=_base_.tasks, num_classes=_base_.num_classes))

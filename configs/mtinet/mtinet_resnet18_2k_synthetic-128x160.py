@@ -3,6 +3,5 @@ _base_ = [
     '../_base_/models/mtinet_resnet18.py', '../_base_/datasets/synthetic.py',
     '../_base_/schedules/adamw-poly_2k.py', '../_base_/default_runtime.py'
 ]
-model = dict(
-    decode_head=dict(
-        tasks=_base_.tasks, num_classes=_base_.num_classes))
+model = dict(decode_head=dict(
+    tasks=_base_.tasks, num_classes=_base_.num_classes))

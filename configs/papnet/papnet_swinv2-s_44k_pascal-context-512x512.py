@@ -6,8 +6,7 @@ _base_ = [
     '../_base_/datasets/pascal_context.py',
     '../_base_/schedules/adam-cosine_44k.py', '../_base_/default_runtime.py'
 ]
-model = dict(
-    decode_head=dict(
-        tasks=_base_.tasks, num_classes=_base_.num_classes,
-        distill_stride=8))
+model = dict(decode_head=dict(
+    tasks=_base_.tasks, num_classes=_base_.num_classes,
+    distill_stride=8))
 train_dataloader = dict(batch_size=8)  # the paper's batch

@@ -12,13 +12,11 @@ train_pipeline = [
     dict(type='MultiTaskRandomResize', scale=(256, 128),
          ratio_range=(1.0, 1.5), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='MultiTaskRandomFlip', prob=0.5),
-    dict(type='PackMultiTaskInputs'),
+    _base_.random_flip, _base_.pack_inputs
 ]
 dataset_cfg = dict(type=dataset_type, data_root=data_root, tasks=tasks,
                    num_classes=num_classes['semseg'])
-train_dataloader = dict(
-    dataset=dict(dataset_cfg, pipeline=train_pipeline))
+train_dataloader = dict(dataset=dict(dataset_cfg, pipeline=train_pipeline))
 val_dataloader = test_dataloader = dict(dataset=dataset_cfg)
 # Single-task references: CTAL Table 1 (CNN backbone), STL row:
 # SemSeg mIoU 48.89, Depth relErr 29.91 (relative error of the distributed
@@ -26,7 +24,6 @@ val_dataloader = test_dataloader = dict(dataset=dataset_cfg)
 # Evaluation protocol of MTAN / LibMTL / EMA-Net, which CTAL reports (see
 # docs/en/user_guides/metrics.md): mIoU as the nanmean over present classes.
 val_evaluator = test_evaluator = dict(
-    tasks=tasks,
-    absent_class='nanmean',
+    tasks=tasks, absent_class='nanmean',
     single_task_baselines=dict(semseg=48.89, depth=29.91),
     primary_metrics=dict(semseg='mIoU', depth='abs_rel'))

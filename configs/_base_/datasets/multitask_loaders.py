@@ -1,12 +1,16 @@
-# Pieces every multi-task dataset config shares: the loading steps, the test
-# pipeline, the dataloader settings and the metric type. A dataset config
+# Pieces every multi-task dataset config shares: the loading, flip,
+# photometric and packing steps, the test pipeline, the dataloader settings
+# and the metric type. A dataset config
 # (_base_/datasets/<dataset>.py) inherits this file and adds its dataset
 # type, root, `tasks`, crop and train-time augmentation.
 load_steps = [
     dict(type='LoadMultiTaskImageFromFile'),
     dict(type='LoadMultiTaskAnnotations'),
 ]
-test_pipeline = [*load_steps, dict(type='PackMultiTaskInputs')]
+random_flip = dict(type='MultiTaskRandomFlip', prob=0.5)
+photo_metric_distortion = dict(type='PhotoMetricDistortion')
+pack_inputs = dict(type='PackMultiTaskInputs')
+test_pipeline = [*load_steps, pack_inputs]
 train_dataloader = dict(
     batch_size=8,
     # GPU machine: 8 workers keep a GPU busy (docs/en/user_guides/gpu.md);

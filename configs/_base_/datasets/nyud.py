@@ -21,9 +21,7 @@ train_pipeline = [
     dict(type='MultiTaskRandomResize', scale=(640, 480),
          ratio_range=(0.5, 2.0), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='MultiTaskRandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackMultiTaskInputs'),
+    _base_.random_flip, _base_.photo_metric_distortion, _base_.pack_inputs
 ]
 dataset_cfg = dict(type=dataset_type, data_root=data_root, tasks=tasks)
 # label_fraction=0.1, label_fraction_seed=0 in the train dataset: CompL-style
@@ -40,8 +38,6 @@ val_dataloader = test_dataloader = dict(
 # docs/en/user_guides/metrics.md): absent classes count as IoU 0, a normal is
 # valid when any component is non-zero.
 val_evaluator = test_evaluator = dict(
-    tasks=tasks,
-    absent_class='zero',
-    normals_validity='any',
+    tasks=tasks, absent_class='zero', normals_validity='any',
     single_task_baselines=dict(semseg=39.803, depth=0.617, normals=19.896),
     primary_metrics=dict(semseg='mIoU', depth='rmse', normals='mean'))

@@ -14,12 +14,10 @@ train_pipeline = [
     dict(type='MultiTaskRandomResize', scale=(384, 288),
          ratio_range=(1.0, 1.5), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='MultiTaskRandomFlip', prob=0.5),
-    dict(type='PackMultiTaskInputs'),
+    _base_.random_flip, _base_.pack_inputs
 ]
 dataset_cfg = dict(type=dataset_type, data_root=data_root, tasks=tasks)
-train_dataloader = dict(
-    dataset=dict(dataset_cfg, pipeline=train_pipeline))
+train_dataloader = dict(dataset=dict(dataset_cfg, pipeline=train_pipeline))
 val_dataloader = test_dataloader = dict(dataset=dataset_cfg)
 # Single-task references: CTAL Table 1 (CNN backbone), STL row:
 # SemSeg mIoU 49.23, Depth relErr 0.1636, Normals mErr 23.15.
@@ -27,8 +25,6 @@ val_dataloader = test_dataloader = dict(dataset=dataset_cfg)
 # docs/en/user_guides/metrics.md): mIoU as the nanmean over the classes
 # present, a normal is valid when its components do not sum to zero.
 val_evaluator = test_evaluator = dict(
-    tasks=tasks,
-    absent_class='nanmean',
-    normals_validity='sum',
+    tasks=tasks, absent_class='nanmean', normals_validity='sum',
     single_task_baselines=dict(semseg=49.23, depth=0.1636, normals=23.15),
     primary_metrics=dict(semseg='mIoU', depth='abs_rel', normals='mean'))

@@ -16,9 +16,7 @@ train_pipeline = [
     dict(type='MultiTaskRandomResize', scale=(512, 512),
          ratio_range=(0.5, 2.0), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='MultiTaskRandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackMultiTaskInputs'),
+    _base_.random_flip, _base_.photo_metric_distortion, _base_.pack_inputs
 ]
 dataset_cfg = dict(type=dataset_type, data_root=data_root, tasks=tasks)
 train_dataloader = dict(
@@ -41,9 +39,7 @@ val_dataloader = test_dataloader = dict(
 # valid when any component is non-zero, saliency max-F as ATRC defines it
 # ('invpt' reproduces the double-sigmoid numbers of InvPT and later papers).
 val_evaluator = test_evaluator = dict(
-    tasks=tasks,
-    absent_class='zero',
-    normals_validity='any',
+    tasks=tasks, absent_class='zero', normals_validity='any',
     saliency_preset='atrc',
     single_task_baselines=dict(semseg=74.07, human_parts=64.28,
                                saliency=83.95, normals=16.03, edge=0.0241),

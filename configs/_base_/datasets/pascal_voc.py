@@ -14,9 +14,7 @@ train_pipeline = [
     dict(type='MultiTaskRandomResize', scale=(2048, 512),
          ratio_range=(0.5, 2.0), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='MultiTaskRandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackMultiTaskInputs'),
+    _base_.random_flip, _base_.photo_metric_distortion, _base_.pack_inputs
 ]
 dataset_cfg = dict(type=dataset_type, data_root=data_root, tasks=tasks)
 train_dataloader = dict(

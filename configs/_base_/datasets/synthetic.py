@@ -17,13 +17,10 @@ train_pipeline = [
     dict(type='MultiTaskRandomResize', scale=(160, 128),
          ratio_range=(1.0, 1.5), keep_ratio=True),
     dict(type='RandomCrop', crop_size=crop_size),
-    dict(type='MultiTaskRandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackMultiTaskInputs'),
+    _base_.random_flip, _base_.photo_metric_distortion, _base_.pack_inputs
 ]
 dataset_cfg = dict(type=dataset_type, data_root=data_root, tasks=tasks,
                    generator_cfg=generator_cfg)
-train_dataloader = dict(
-    dataset=dict(dataset_cfg, pipeline=train_pipeline))
+train_dataloader = dict(dataset=dict(dataset_cfg, pipeline=train_pipeline))
 val_dataloader = test_dataloader = dict(dataset=dataset_cfg)
 val_evaluator = test_evaluator = dict(tasks=tasks)

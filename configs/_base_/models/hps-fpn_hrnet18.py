@@ -11,12 +11,7 @@ model = dict(
     neck=dict(type='FPN', in_channels=[18, 36, 72, 144], out_channels=256,
               num_outs=4),
     decode_head=dict(
-        type='HPSHead',
-        in_channels=[256, 256, 256, 256],
-        in_index=[0, 1, 2, 3],
-        channels=256,
-        num_convs=2,
-        dropout_ratio=0.0,
-        norm_cfg=_base_.norm_cfg,
-        feat_stride=4),
+        type='HPSHead', in_channels=[256, 256, 256, 256],
+        in_index=[0, 1, 2, 3], channels=256, num_convs=2, dropout_ratio=0.0,
+        norm_cfg=_base_.norm_cfg, feat_stride=4),
     auxiliary_losses=[])

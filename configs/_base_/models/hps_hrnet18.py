@@ -6,11 +6,6 @@
 _base_ = ['./backbones/hrnet18.py']
 model = dict(
     decode_head=dict(
-        type='HPSHead',
-        in_channels=[18, 36, 72, 144],
-        in_index=[0, 1, 2, 3],
-        channels=64,
-        decoder='residual',
-        dropout_ratio=0.0,
-        feat_stride=4,
+        type='HPSHead', in_channels=[18, 36, 72, 144], in_index=[0, 1, 2, 3],
+        channels=64, decoder='residual', dropout_ratio=0.0, feat_stride=4,
         norm_cfg=_base_.norm_cfg))

@@ -5,11 +5,6 @@
 _base_ = ['./backbones/resnet18.py']
 model = dict(
     decode_head=dict(
-        type='HPSHead',
-        in_channels=[64, 128, 256, 512],
-        in_index=[0, 1, 2, 3],
-        channels=64,
-        num_convs=2,
-        dropout_ratio=0.0,
-        norm_cfg=_base_.norm_cfg,
+        type='HPSHead', in_channels=[64, 128, 256, 512], in_index=[0, 1, 2, 3],
+        channels=64, num_convs=2, dropout_ratio=0.0, norm_cfg=_base_.norm_cfg,
         feat_stride=4))

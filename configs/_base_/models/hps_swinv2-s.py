@@ -5,11 +5,6 @@
 _base_ = ['./backbones/swinv2-s.py']
 model = dict(
     decode_head=dict(
-        type='HPSHead',
-        in_channels=[96, 192, 384, 768],
-        in_index=[0, 1, 2, 3],
-        channels=64,
-        decoder='aspp',
-        dropout_ratio=0.0,
-        feat_stride=4,
+        type='HPSHead', in_channels=[96, 192, 384, 768], in_index=[0, 1, 2, 3],
+        channels=64, decoder='aspp', dropout_ratio=0.0, feat_stride=4,
         norm_cfg=_base_.norm_cfg))

@@ -4,10 +4,6 @@
 _base_ = ['./backbones/resnet18.py']
 model = dict(
     decode_head=dict(
-        type='MTINetHead',
-        in_channels=[64, 128, 256, 512],
-        in_index=[0, 1, 2, 3],
-        in_strides=(4, 8, 16, 32),
-        channels=64,
-        feature_propagation=True,
-        norm_cfg=_base_.norm_cfg))
+        type='MTINetHead', in_channels=[64, 128, 256, 512],
+        in_index=[0, 1, 2, 3], in_strides=(4, 8, 16, 32), channels=64,
+        feature_propagation=True, norm_cfg=_base_.norm_cfg))

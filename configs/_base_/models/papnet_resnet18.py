@@ -5,13 +5,7 @@
 _base_ = ['./backbones/resnet18.py']
 model = dict(
     decode_head=dict(
-        type='PAPNetHead',
-        in_channels=[64, 128, 256, 512],
-        in_index=[0, 1, 2, 3],
-        in_strides=(4, 8, 16, 32),
-        channels=64,
-        distill_stride=8,
-        gamma=0.05,
-        scale_by_hw=True,
-        memory_efficient=False,
+        type='PAPNetHead', in_channels=[64, 128, 256, 512],
+        in_index=[0, 1, 2, 3], in_strides=(4, 8, 16, 32), channels=64,
+        distill_stride=8, gamma=0.05, scale_by_hw=True, memory_efficient=False,
         norm_cfg=_base_.norm_cfg))

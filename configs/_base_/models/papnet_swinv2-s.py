@@ -4,13 +4,7 @@
 _base_ = ['./backbones/swinv2-s.py']
 model = dict(
     decode_head=dict(
-        type='PAPNetHead',
-        in_channels=[96, 192, 384, 768],
-        in_index=[0, 1, 2, 3],
-        in_strides=(4, 8, 16, 32),
-        channels=64,
-        distill_stride=4,
-        gamma=0.05,
-        memory_efficient=True,
-        final_head='aspp',
+        type='PAPNetHead', in_channels=[96, 192, 384, 768],
+        in_index=[0, 1, 2, 3], in_strides=(4, 8, 16, 32), channels=64,
+        distill_stride=4, gamma=0.05, memory_efficient=True, final_head='aspp',
         norm_cfg=_base_.norm_cfg))
