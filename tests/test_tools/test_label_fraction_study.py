@@ -29,7 +29,7 @@ def load_study():
 def test_schedule_shortened_proportionally_and_seeds_set(tmp_path):
     study = load_study()
     cfg = study.run_config(COMPL, seed=2, iters=500, work_dir=str(tmp_path))
-    # schedule_2k: LinearLR 0..100, PolyLR 100..2000 -> x 0.25
+    # adamw-poly_2k: LinearLR 0..100, PolyLR 100..2000 -> x 0.25
     warmup, poly = cfg.param_scheduler
     assert (warmup.begin, warmup.end) == (0, 25)
     assert (poly.begin, poly.end) == (25, 500)
