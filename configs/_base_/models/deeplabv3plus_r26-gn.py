@@ -1,6 +1,6 @@
 # DeepLab-v3+ on a GroupNorm ResNet-26 (output stride 16): the CompL model
 # (and ASTMT's). Encoder and decoder are shared; each task has a 1x1
-# classifier on the 256-channel decoder output (set
+# classifier on the 256-channel decoder output (the configs set the tasks; set
 # decode_head.shared_decoder=False for one decoder per task).
 # ImageNet weights: the paper initialises the encoder from ImageNet; no
 # ResNet-26-GN is in the OpenMMLab zoo, so the encoder starts from scratch
@@ -38,7 +38,6 @@ model = dict(
         init_cfg=None),
     decode_head=dict(
         type='DeepLabV3PlusHead',
-        tasks=['depth'],
         in_channels=(256, 2048),
         in_index=(0, 3),
         channels=256,
