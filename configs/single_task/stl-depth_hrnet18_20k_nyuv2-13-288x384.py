@@ -1,4 +1,4 @@
-# Single-task baseline for depth: the semseg one with the other task.
+# Single-task baseline for depth: the semseg config of this setting, task changed.
 _base_ = './stl-semseg_hrnet18_20k_nyuv2-13-288x384.py'
 tasks = ['depth']
 model = dict(decode_head=dict(tasks=tasks, num_classes=None))

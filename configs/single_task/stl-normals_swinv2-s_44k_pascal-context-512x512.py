@@ -1,4 +1,4 @@
-# Single-task baseline for normals: the semseg one with the other task.
+# Single-task baseline for normals: the semseg config of this setting, task changed.
 _base_ = './stl-semseg_swinv2-s_44k_pascal-context-512x512.py'
 tasks = ['normals']
 model = dict(decode_head=dict(tasks=tasks, num_classes=None))
