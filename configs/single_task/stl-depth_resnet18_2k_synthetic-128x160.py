@@ -1,6 +1,6 @@
 # Single-task baseline for depth: the semseg config of this setting with
 # the task changed.
-_base_ = './stl-semseg_resnet18_2k_synthetic-128x160.py'
+_base_ = ['./stl-semseg_resnet18_2k_synthetic-128x160.py']
 tasks = ['depth']
 model = dict(decode_head=dict(tasks=tasks, num_classes=None))
 train_dataloader = val_dataloader = test_dataloader = dict(

@@ -1,6 +1,6 @@
 # Single-task baseline for depth: the semseg config of this setting with
 # the task changed.
-_base_ = './stl-semseg_swinv2-s_20k_nyuv2-13-288x384.py'
+_base_ = ['./stl-semseg_swinv2-s_20k_nyuv2-13-288x384.py']
 tasks = ['depth']
 model = dict(decode_head=dict(tasks=tasks, num_classes=None))
 train_dataloader = val_dataloader = test_dataloader = dict(

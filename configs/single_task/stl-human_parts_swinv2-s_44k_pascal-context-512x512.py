@@ -1,6 +1,6 @@
 # Single-task baseline for human_parts: the semseg config of this setting with
 # the task changed.
-_base_ = './stl-semseg_swinv2-s_44k_pascal-context-512x512.py'
+_base_ = ['./stl-semseg_swinv2-s_44k_pascal-context-512x512.py']
 tasks = ['human_parts']
 model = dict(
     decode_head=dict(

@@ -1,6 +1,6 @@
 # Single-task baseline for saliency: the semseg config of this setting with
 # the task changed.
-_base_ = './stl-semseg_swinv2-s_44k_pascal-context-512x512.py'
+_base_ = ['./stl-semseg_swinv2-s_44k_pascal-context-512x512.py']
 tasks = ['saliency']
 model = dict(decode_head=dict(tasks=tasks, num_classes=None))
 train_dataloader = val_dataloader = test_dataloader = dict(
