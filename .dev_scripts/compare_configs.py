@@ -69,7 +69,7 @@ RUNNER_KEYS = frozenset([
     'resume', 'launcher', 'env_cfg', 'log_processor', 'log_level',
     'visualizer', 'default_scope', 'randomness', 'experiment_name',
     'custom_imports', 'model_wrapper_cfg', 'nonfinite_loss',
-    'loss_spike_ratio', 'crop_size', 'test_pipeline', 'tasks'
+    'loss_spike_ratio', 'crop_size', 'test_pipeline', 'tasks', 'runner_type'
 ])
 
 MISSING = '<missing>'
