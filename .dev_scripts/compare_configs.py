@@ -27,7 +27,7 @@ must leave what a config *means* unchanged. This script makes that checkable:
    every config) before comparing, and ``ignore`` drops dotted key paths
    (e.g. a helper variable of a base file that no longer exists).
    ``removed`` lists configs deleted on purpose (partial bases folded into
-   ``_base_``), and ``documented`` lists intended value changes, each
+   ``_base_``), ``added`` the configs new on purpose, and ``documented`` lists intended value changes, each
    ``{"configs": "<glob>", "key": "<dotted path>", "reason": "..."}``:
    a difference at or below ``key`` in a matching config is printed as
    documented instead of failing. The command exits with 1 when a runner
@@ -255,6 +255,10 @@ def compare_dumps(before: Dict[str, Any], after: Dict[str, Any],
         p for p in report['removed'] if p in removed_ok)
     report['removed'] = sorted(
         p for p in report['removed'] if p not in removed_ok)
+    added_ok = set(mapping.get('added', []))
+    report['added_documented'] = sorted(
+        p for p in report['added'] if p in added_ok)
+    report['added'] = sorted(p for p in report['added'] if p not in added_ok)
     return report
 
 
@@ -286,7 +290,9 @@ def print_report(report: Dict[str, Any], max_rows: int,
                           report['removed']),
                          ('configs only in the new state', report['added']),
                          ('configs removed as announced',
-                          report.get('removed_documented', []))):
+                          report.get('removed_documented', [])),
+                         ('configs added as announced',
+                          report.get('added_documented', []))):
         if paths:
             print(f'{title} ({len(paths)}):')
             for path in paths:
@@ -327,7 +333,8 @@ def load_mapping(path: Optional[str]) -> Dict[str, Any]:
         return {}
     with open(path, encoding='utf-8') as f:
         mapping = json.load(f)
-    allowed = {'files', 'keys', 'ignore', 'removed', 'documented', 'comment'}
+    allowed = {'files', 'keys', 'ignore', 'removed', 'added', 'documented',
+               'comment'}
     unknown = set(mapping) - allowed
     if unknown:
         raise ValueError(f'{path}: unknown top-level key(s) '

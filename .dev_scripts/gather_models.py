@@ -8,7 +8,9 @@ The model zoo page aggregates ``configs/<method>/README.md`` (title and
 paper line) and ``configs/<method>/metafile.yml`` (OpenMMLab model-index
 format: per-config results, if any) and lists every config file of every
 method folder. ``model-index.yml`` imports every metafile, as in other
-OpenMMLab repositories.
+OpenMMLab repositories. Every method folder must have a metafile that lists
+each of its configs (and no other); results whose ``Results Source`` starts
+with ``reported`` are shown as reported in a paper.
 """
 import argparse
 import glob
@@ -30,7 +32,7 @@ configs/*/metafile.yml; edit those and re-run the script. -->
 
 Every method has a folder `configs/<method>/` with its configs, a
 `README.md` (the paper, what the method does in our words, a results table)
-and, where written, a `metafile.yml` in OpenMMLab's model-index format.
+and a `metafile.yml` in OpenMMLab's model-index format.
 Config names follow `{method}_{backbone}_{schedule}_{dataset}-{HxW}.py`.
 
 Results conventions, in every README:
@@ -83,11 +85,51 @@ def metafile_results(folder: str) -> Dict[str, str]:
             metrics = ', '.join(f'{k} {v}' for k, v in
                                 (result.get('Metrics') or {}).items())
             texts.append(f'{result.get("Dataset", "")}: {metrics}'.strip())
-        resources = (model.get('Metadata') or {}).get('Training Resources')
+        meta = model.get('Metadata') or {}
+        resources = meta.get('Training Resources')
+        if texts and str(meta.get('Results Source', '')).startswith(
+                'reported'):
+            texts = [f'reported in the paper, not reproduced here: {text}'
+                     for text in texts]
         if not texts and resources:
             texts.append(str(resources))
         results[config] = '; '.join(texts)
     return results
+
+
+def metafile_problems(folders: List[str]) -> List[str]:
+    """What is wrong with the metafiles of method ``folders``.
+
+    Args:
+        folders (list[str]): ``configs/<method>`` folders.
+
+    Returns:
+        list[str]: One message per missing metafile, config missing from
+        its metafile, or metafile entry without a config file; empty when
+        every folder's metafile lists exactly its configs.
+    """
+    problems = []
+    for folder in folders:
+        name = osp.basename(folder)
+        path = osp.join(folder, 'metafile.yml')
+        configs = {osp.basename(p)
+                   for p in glob.glob(osp.join(folder, '*.py'))}
+        if not osp.isfile(path):
+            problems.append(f'configs/{name}/metafile.yml is missing '
+                            f'(expected an entry for each of its '
+                            f'{len(configs)} configs)')
+            continue
+        with open(path, encoding='utf-8') as f:
+            meta = yaml.safe_load(f) or {}
+        listed = {osp.basename(m.get('Config', ''))
+                  for m in meta.get('Models') or []}
+        for config in sorted(configs - listed):
+            problems.append(f'configs/{name}/metafile.yml: no entry for '
+                            f'{config}')
+        for config in sorted(listed - configs):
+            problems.append(f'configs/{name}/metafile.yml: entry {config!r} '
+                            'is not a config file of the folder')
+    return problems
 
 
 def render_zoo() -> str:
@@ -136,6 +178,10 @@ def main(argv=None) -> int:
     parser.add_argument('--check', action='store_true',
                         help='only check that the files are up to date')
     args = parser.parse_args(argv)
+    problems = metafile_problems(method_dirs())
+    if problems:
+        print('\n'.join(problems))  # noqa: T201
+        return 1
     outputs = {ZOO: render_zoo(), INDEX: render_index()}
     stale = []
     for path, text in outputs.items():

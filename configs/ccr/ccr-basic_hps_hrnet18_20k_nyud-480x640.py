@@ -3,16 +3,7 @@
 # semi-hard pixel sampling), every task pair each iteration (no
 # contrastive task-pair selection).
 _base_ = ['./ccr_hps_hrnet18_20k_nyud-480x640.py']
-model = dict(
-    auxiliary_losses=[
-        dict(
-            type='CrossTaskTripletLoss',
-            tasks={{_base_.tasks}},
-            in_channels=256,
-            use_projector=False,
-            positive_mining='random',
-            negative_mining='random',
-            all_pairs=True,
-            ramp_up_epochs=1,
-            iters_per_epoch={{_base_.iters_per_epoch}})
-    ])
+model = dict(auxiliary_losses=[
+    dict(_base_.ccr_loss, use_projector=False, positive_mining='random',
+         negative_mining='random', all_pairs=True)
+])

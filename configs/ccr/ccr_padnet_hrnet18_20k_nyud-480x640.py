@@ -1,24 +1,16 @@
-# CCR on PAD-Net, NYUD-v2 (CCR paper Table 2): the head's final task
-# features (after the distillation module) are regularised. Same data,
+# CCR on PAD-Net, NYUD-v2 (CCR paper Table 2): the head's final task features (after the distillation module) are regularised. Data,
 # schedule and CCR settings as ccr_hps_hrnet18_20k_nyud-480x640.py.
-# PAD-Net works on the HRNet outputs directly (no FPN).
-_base_ = ['./ccr_hps_hrnet18_20k_nyud-480x640.py']
+_base_ = [
+    '../_base_/models/padnet_hrnet18.py', '../_base_/datasets/nyud.py',
+    '../_base_/schedules/adam-poly_20k.py', '../_base_/default_runtime.py'
+]
 model = dict(
-    neck=None,
+    backbone=dict(
+        init_cfg=dict(checkpoint='open-mmlab://msra/hrnetv2_w18_small')),
     decode_head=dict(
-        _delete_=True,
-        type='PADNetHead',
-        tasks={{_base_.tasks}},
-        in_channels=[18, 36, 72, 144],
-        in_index=[0, 1, 2, 3],
-        channels=256,
-        in_strides=(4, 8, 16, 32),
-        num_classes=dict(semseg=40)),
+        tasks=_base_.tasks, num_classes=_base_.num_classes, channels=256),
     auxiliary_losses=[
-        dict(
-            type='CrossTaskTripletLoss',
-            tasks={{_base_.tasks}},
-            in_channels=256,  # PAD-Net final task features
-            ramp_up_epochs=1,
-            iters_per_epoch={{_base_.iters_per_epoch}})
+        dict(type='CrossTaskTripletLoss', tasks=_base_.tasks, in_channels=256,
+             ramp_up_epochs=1, iters_per_epoch=_base_.iters_per_epoch)
     ])
+val_dataloader = test_dataloader = dict(batch_size=1)

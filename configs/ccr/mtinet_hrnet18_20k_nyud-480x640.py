@@ -1,5 +1,5 @@
 # MTI-Net baseline of the CCR paper's Table 2:
-# ccr_mtinet_hrnet18_20k_nyud-480x640.py without its auxiliary loss (same model,
-# schedule and data).
+# ccr_mtinet_hrnet18_20k_nyud-480x640.py without its auxiliary loss (same
+# model, schedule and data).
 _base_ = ['./ccr_mtinet_hrnet18_20k_nyud-480x640.py']
 model = dict(auxiliary_losses=[])

@@ -1,37 +1,20 @@
-# CompL on NYUD-v2: depth jointly trained with DenseCL (lambda 0.2). Each
-# iteration: 8 target images (baseline augmentations, as the single-task
-# baseline) + 8 auxiliary images drawn independently from all 795 training
-# images (two 224x224 MoCo-v2 views each). The DenseCL head reads the
-# 256-channel DeepLab-v3+ decoder output and is dropped at test time.
-# Negatives: a memory bank with one slot per training image (own slot
-# masked), temperature 0.4, dense loss mix 0.7, grid 8 -- the authors'
-# released settings.
+# CompL on NYUD-v2: depth (stl-depth's data, model, schedule) jointly trained
+# with DenseCL (lambda 0.2) on the 256-channel decoder output; 8 target + 8
+# auxiliary images (two 224x224 views, from all 795) an iteration.
 _base_ = [
-    './stl-depth_deeplabv3plus-r26-gn_20k_nyud-425x560.py',
-    '../_base_/datasets/compl_aux_views.py'
+    '../_base_/models/deeplabv3plus_r26-gn.py',
+    '../_base_/models/compl_ssl_heads.py', '../_base_/datasets/nyud_compl.py',
+    '../_base_/datasets/compl_aux_views.py', '../_base_/default_runtime.py',
+    '../_base_/schedules/sgd-poly_20k.py'
 ]
 num_aux_images = 795  # NYUD-v2 training images: memory-bank size
-train_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type='CompositeDataset',
-        dataset={{_base_.train_dataloader.dataset}},
-        aux_pipeline={{_base_.aux_pipeline}},
-        seed=0))
 model = dict(
+    data_preprocessor=dict(size=_base_.crop_size),
+    decode_head=dict(tasks=_base_.tasks),
     ssl_tasks=[
-        dict(
-            type='DenseCLSSLHead',
-            name='densecl',
-            loss_weight=0.2,
-            head_task='depth',
-            in_channels=256,
-            hid_channels=256,
-            out_channels=128,
-            num_grid=8,
-            dense_weight=0.7,
-            temperature=0.4,
-            momentum=0.999,
-            negative_bank='memory_bank',
-            bank_size=num_aux_images)
+        dict(_base_.densecl, head_task='depth', bank_size=num_aux_images)
     ])
+# _delete_: the target dataset wrapped with the auxiliary batch
+train_dataloader = dict(dataset=dict(
+    _delete_=True, type='CompositeDataset', seed=0,
+    dataset=_base_.train_dataloader.dataset, aux_pipeline=_base_.aux_pipeline))

@@ -5,18 +5,6 @@
 # temperature 0.4); for MoCo's FIFO queue with the paper's temperature use
 # negative_bank='queue', bank_size=65536 (or fewer), temperature=0.2.
 _base_ = ['./compl-depth-densecl_deeplabv3plus-r26-gn_20k_nyud-425x560.py']
-model = dict(
-    ssl_tasks=[
-        dict(
-            type='MoCoSSLHead',
-            name='moco',
-            loss_weight=0.2,
-            head_task='depth',
-            in_channels=256,
-            hid_channels=256,
-            out_channels=128,
-            temperature=0.4,
-            momentum=0.999,
-            negative_bank='memory_bank',
-            bank_size={{_base_.num_aux_images}})
-    ])
+model = dict(ssl_tasks=[
+    dict(_base_.moco, head_task='depth', bank_size=_base_.num_aux_images)
+])

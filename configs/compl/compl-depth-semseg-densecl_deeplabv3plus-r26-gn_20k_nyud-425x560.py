@@ -5,9 +5,7 @@
 # features are the same tensor).
 _base_ = ['./compl-depth-densecl_deeplabv3plus-r26-gn_20k_nyud-425x560.py']
 tasks = ['depth', 'semseg']
-model = dict(decode_head=dict(tasks=tasks, num_classes=dict(semseg=40)))
+model = dict(decode_head=dict(tasks=tasks, num_classes=_base_.num_classes))
 train_dataloader = dict(dataset=dict(dataset=dict(tasks=tasks)))
-val_dataloader = dict(dataset=dict(tasks=tasks))
-test_dataloader = val_dataloader
-val_evaluator = dict(tasks=tasks)
-test_evaluator = val_evaluator
+val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
+val_evaluator = test_evaluator = dict(tasks=tasks)

@@ -1,14 +1,20 @@
 # compl-depth-semseg-densecl with GroupNorm instead of BatchNorm in the
-# backbone and the decoders, as CompL does to avoid intra-batch information
-# leakage in contrastive learning (the key encoder's BN would otherwise see
-# the whole batch). Trained from scratch here. NOTE: ImageNet checkpoints
-# trained with BN (torchvision / open-mmlab ResNets) are not loadable into GN
-# layers -- running statistics have no GN counterpart and the affine
-# parameters were learnt for BN; the segmentor warns if a GN backbone is given
-# such a checkpoint. Use GN-pretrained weights (the authors use a GN
-# ResNet-26).
-_base_ = ['./compl-depth-semseg-densecl_resnet18_2k_synthetic-128x160.py']
+# backbone and the decoders, as CompL does against intra-batch information
+# leakage in contrastive learning; from scratch (BN ImageNet checkpoints do
+# not fit GN layers, see README.md "GroupNorm").
+_base_ = ['./compl-depth-densecl_resnet18_2k_synthetic-128x160.py']
+tasks = ['depth', 'semseg']
 norm_cfg = dict(type='GN', num_groups=32, requires_grad=True)
+train_dataloader = dict(dataset=dict(dataset=dict(tasks=tasks)))
+val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
+val_evaluator = test_evaluator = dict(tasks=tasks)
 model = dict(
     backbone=dict(norm_cfg=norm_cfg),
-    decode_head=dict(norm_cfg=norm_cfg))
+    decode_head=dict(
+        tasks=tasks, num_classes=_base_.num_classes,
+        norm_cfg=norm_cfg),
+    # DenseCL on the shared encoder's last stage (compl-depth-semseg-densecl)
+    ssl_tasks=[
+        dict(_base_.densecl, in_index=-1, in_channels=512, hid_channels=512,
+             num_grid=None, bank_size=_base_.num_aux_images)
+    ])

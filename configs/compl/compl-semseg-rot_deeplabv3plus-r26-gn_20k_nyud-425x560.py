@@ -1,13 +1,10 @@
-# CompL on NYUD-v2: semantic segmentation jointly trained with Rot
-# (lambda 0.05, settings as compl-depth-rot).
-_base_ = ['./compl-semseg-densecl_deeplabv3plus-r26-gn_20k_nyud-425x560.py']
-train_dataloader = dict(dataset=dict(aux_pipeline={{_base_.rot_pipeline}}))
+# CompL on NYUD-v2: semseg jointly trained with Rot (as compl-depth-rot).
+_base_ = ['./compl-depth-densecl_deeplabv3plus-r26-gn_20k_nyud-425x560.py']
+tasks = ['semseg']
 model = dict(
-    ssl_tasks=[
-        dict(
-            type='RotationSSLHead',
-            name='rot',
-            loss_weight=0.05,
-            head_task='semseg',
-            in_channels=256)
-    ])
+    decode_head=dict(tasks=tasks, num_classes=_base_.num_classes),
+    ssl_tasks=[dict(_base_.rot, head_task='semseg')])
+train_dataloader = dict(
+    dataset=dict(aux_pipeline=_base_.rot_pipeline, dataset=dict(tasks=tasks)))
+val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
+val_evaluator = test_evaluator = dict(tasks=tasks)

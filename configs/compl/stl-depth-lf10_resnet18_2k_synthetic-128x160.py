@@ -1,5 +1,12 @@
-# Baseline of the CompL label-fraction study: single-task depth trained on the
-# same 10% subset as compl-depth-densecl-lf10 (same seed), no auxiliary task.
-_base_ = ['../single_task/stl-depth_resnet18_2k_synthetic-128x160.py']
+# Baseline of the CompL label-fraction study: single-task depth on the same
+# 10% subset as compl-depth-densecl-lf10 (same seed), no auxiliary task.
+_base_ = [
+    '../_base_/models/hps_resnet18.py', '../_base_/datasets/synthetic.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/adamw-poly_2k.py'
+]
+tasks = ['depth']
+model = dict(decode_head=dict(tasks=tasks))
 train_dataloader = dict(
-    dataset=dict(label_fraction=0.1, label_fraction_seed=0))
+    dataset=dict(tasks=tasks, label_fraction=0.1, label_fraction_seed=0))
+val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
+val_evaluator = test_evaluator = dict(tasks=tasks)

@@ -143,3 +143,33 @@ def test_model_zoo_is_up_to_date():
         zoo = f.read()
     for config in glob.glob(osp.join(REPO, 'configs', '[!_]*', '*.py')):
         assert osp.basename(config) in zoo, config
+
+
+def test_metafile_problems_names_missing_and_stray_entries(tmp_path):
+    """gather_models flags a folder without metafile, a config the metafile
+    omits and an entry without a config file, naming each."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'gather_models', osp.join(REPO, '.dev_scripts', 'gather_models.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    good, missing, partial = (tmp_path / n for n in ('good', 'none', 'part'))
+    for folder in (good, missing, partial):
+        folder.mkdir()
+        (folder / 'a_cfg.py').write_text('')
+        (folder / 'b_cfg.py').write_text('')
+    (good / 'metafile.yml').write_text(
+        'Models:\n- Config: configs/good/a_cfg.py\n'
+        '- Config: configs/good/b_cfg.py\n')
+    (partial / 'metafile.yml').write_text(
+        'Models:\n- Config: configs/part/a_cfg.py\n'
+        '- Config: configs/part/gone.py\n')
+    assert module.metafile_problems([str(good)]) == []
+    problems = module.metafile_problems([str(missing), str(partial)])
+    assert problems == [
+        'configs/none/metafile.yml is missing (expected an entry for each '
+        'of its 2 configs)',
+        'configs/part/metafile.yml: no entry for b_cfg.py',
+        "configs/part/metafile.yml: entry 'gone.py' is not a config file of "
+        'the folder',
+    ]

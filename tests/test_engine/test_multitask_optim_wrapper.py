@@ -449,15 +449,18 @@ def test_runner_trains_segmentor_and_checkpoints_method_state(
 
 
 def test_method_configs_build():
-    """Every configs/mtl_methods config builds its wrapper and method; the
-    GradNorm config's last shared layer exists in the model."""
+    """Every configs/mtl_methods config builds its wrapper and method (the
+    equal-weighting parent and the 11 methods); the GradNorm config's last
+    shared layer exists in the model."""
     import glob
 
     from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
     from mmseg.registry import MODELS
     paths = sorted(glob.glob(osp.join(REPO, 'configs/mtl_methods/*.py')))
-    assert len(paths) == 11
+    assert len(paths) == 12
+    assert any(p.endswith('/ew_resnet18_500it_synthetic-128x160.py')
+               for p in paths)
     for path in paths:
         cfg = Config.fromfile(path)
         assert cfg.optim_wrapper.type == 'MultiTaskOptimWrapper'

@@ -94,6 +94,12 @@ def test_unannounced_and_announced_removals():
     assert report['removed'] == []
     assert report['removed_documented'] == ['configs/m/gone.py']
     assert cc.print_report(report, max_rows=5) == 1  # b.py is unannounced
+    report = cc.compare_dumps(before, after,
+                              dict(removed=['configs/m/gone.py'],
+                                   added=['configs/m/b.py']))
+    assert report['added'] == []
+    assert report['added_documented'] == ['configs/m/b.py']
+    assert cc.print_report(report, max_rows=5) == 0
 
 
 def test_mapping_errors_name_the_fault(tmp_path):
