@@ -458,7 +458,7 @@ def test_method_configs_build():
     from mmengine.optim import build_optim_wrapper
     from mmseg.registry import MODELS
     paths = sorted(glob.glob(osp.join(REPO, 'configs/mtl_methods/*.py')))
-    assert len(paths) == 12
+    assert len(paths) == 17
     assert any(p.endswith('/ew_resnet18_500it_synthetic-128x160.py')
                for p in paths)
     for path in paths:

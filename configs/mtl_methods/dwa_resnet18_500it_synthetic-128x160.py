@@ -1,0 +1,6 @@
+# Dynamic Weight Average (Liu et al., CVPR 2019) over 50-iteration windows;
+# the hook's weights multiply the losses, equal weighting in the wrapper.
+_base_ = './ew_resnet18_500it_synthetic-128x160.py'
+custom_hooks = [
+    dict(type='DWAHook', temperature=2.0, by_epoch=False, interval=50)
+]
