@@ -20,7 +20,4 @@ model = dict(
     ])
 val_dataloader = test_dataloader = dict(batch_size=1)
 # SEISM edge ODS-F / OIS-F / AP at test time, as the baseline.
-test_evaluator = dict(extra_statistics=dict(edge=[
-    dict(type='BoundaryFStatistic', protocol='seism', thresholds=99,
-         max_dist=0.0075)
-]))
+test_evaluator = dict(extra_statistics=dict(edge=[_base_.seism_edge]))

@@ -15,7 +15,4 @@ model = dict(
              ramp_up_epochs=1, iters_per_epoch=_base_.iters_per_epoch)
     ])
 val_dataloader = test_dataloader = dict(batch_size=1)
-test_evaluator = dict(extra_statistics=dict(edge=[
-    dict(type='BoundaryFStatistic', protocol='seism', thresholds=99,
-         max_dist=0.0075)
-]))
+test_evaluator = dict(extra_statistics=dict(edge=[_base_.seism_edge]))

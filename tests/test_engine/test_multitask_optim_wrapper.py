@@ -448,27 +448,46 @@ def test_runner_trains_segmentor_and_checkpoints_method_state(
                        runner.optim_wrapper.method.prev_alpha)
 
 
-def test_method_configs_build():
-    """Every configs/mtl_methods config builds its wrapper and method (the
-    equal-weighting parent and the 11 methods); the GradNorm config's last
-    shared layer exists in the model."""
+METHOD_CONFIG_SETS = {
+    # suffix: (optimizer, last shared layer of GradNorm)
+    'resnet18_500it_synthetic-128x160': ('AdamW', 'backbone.layer4'),
+    'hrnet18_20k_nyud-480x640': ('Adam', 'neck.fpn_convs'),
+    'hrnet18_50k_pascal-context-512x512': ('Adam', 'neck.fpn_convs'),
+}
+
+
+@pytest.mark.parametrize('suffix', sorted(METHOD_CONFIG_SETS))
+def test_method_configs_build(suffix):
+    """Every configs/mtl_methods config of a set (the synthetic demo and the
+    NYUD-v2 / PASCAL-Context HRNet-18 baselines) builds its wrapper and
+    method: the equal-weighting parent and 16 methods; the GradNorm config's
+    last shared layer exists in the model."""
     import glob
 
     from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
     from mmseg.registry import MODELS
-    paths = sorted(glob.glob(osp.join(REPO, 'configs/mtl_methods/*.py')))
+    optimizer, last_shared = METHOD_CONFIG_SETS[suffix]
+    paths = sorted(glob.glob(
+        osp.join(REPO, f'configs/mtl_methods/*_{suffix}.py')))
     assert len(paths) == 17
-    assert any(p.endswith('/ew_resnet18_500it_synthetic-128x160.py')
-               for p in paths)
+    assert any(p.endswith(f'/ew_{suffix}.py') for p in paths)
     for path in paths:
         cfg = Config.fromfile(path)
         assert cfg.optim_wrapper.type == 'MultiTaskOptimWrapper'
-        assert cfg.optim_wrapper.optimizer.type == 'AdamW'
+        assert cfg.optim_wrapper.optimizer.type == optimizer
         MTL_METHODS.build(cfg.optim_wrapper.method)
         if 'gradnorm' in path:
+            cfg.model.backbone.init_cfg = None  # no download
             model = MODELS.build(cfg.model)
             wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
             wrapper._bind(model)
+            assert wrapper.shared_modules == [last_shared]
             assert len(wrapper._shared) == len(list(
-                model.backbone.layer4.parameters()))
+                model.get_submodule(last_shared).parameters()))
+
+
+def test_every_method_config_belongs_to_a_set():
+    import glob
+    paths = glob.glob(osp.join(REPO, 'configs/mtl_methods/*.py'))
+    assert len(paths) == 17 * len(METHOD_CONFIG_SETS)

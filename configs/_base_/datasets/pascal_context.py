@@ -45,3 +45,10 @@ val_evaluator = test_evaluator = dict(
                                saliency=83.95, normals=16.03, edge=0.0241),
     primary_metrics=dict(semseg='mIoU', human_parts='mIoU',
                          saliency='maxF', normals='mean', edge='loss'))
+# The papers' final edge numbers (ODS-F / OIS-F / AP): SEISM as ATRC / InvPT
+# run it (protocol='seism': 8-bit map, NMS, '> t', thinning, exact
+# one-to-one matching), 99 thresholds, maxDist 0.0075. It runs on the CPU, so
+# configs add it to the test evaluator only:
+#   test_evaluator = dict(extra_statistics=dict(edge=[_base_.seism_edge]))
+seism_edge = dict(type='BoundaryFStatistic', protocol='seism', thresholds=99,
+                  max_dist=0.0075)

@@ -1,0 +1,3 @@
+# GradVac (Wang et al., ICLR 2021) on the shared features.
+_base_ = './ew_hrnet18_20k_nyud-480x640.py'
+optim_wrapper = dict(method=dict(type='GradVac', beta=0.01, seed=0))

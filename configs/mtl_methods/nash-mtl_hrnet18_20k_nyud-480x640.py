@@ -1,0 +1,3 @@
+# Nash-MTL (Navon et al., ICML 2022) on the shared features.
+_base_ = './ew_hrnet18_20k_nyud-480x640.py'
+optim_wrapper = dict(method=dict(type='NashMTL'))

@@ -1,0 +1,3 @@
+# PCGrad (Yu et al., NeurIPS 2020) on the shared features.
+_base_ = './ew_hrnet18_50k_pascal-context-512x512.py'
+optim_wrapper = dict(method=dict(type='PCGrad', seed=0))
