@@ -26,4 +26,3 @@ train_dataloader = dict(dataset=dict(
     _delete_=True, type='CompositeDataset', seed=0, aux_pipeline=aux_pipeline,
     dataset=dict(_base_.train_dataloader.dataset, tasks=tasks)))
 val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
-val_evaluator = test_evaluator = dict(tasks=tasks)

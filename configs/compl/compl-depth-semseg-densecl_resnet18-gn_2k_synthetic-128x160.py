@@ -7,7 +7,6 @@ tasks = ['depth', 'semseg']
 norm_cfg = dict(type='GN', num_groups=32, requires_grad=True)
 train_dataloader = dict(dataset=dict(dataset=dict(tasks=tasks)))
 val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
-val_evaluator = test_evaluator = dict(tasks=tasks)
 model = dict(
     backbone=dict(norm_cfg=norm_cfg),
     decode_head=dict(

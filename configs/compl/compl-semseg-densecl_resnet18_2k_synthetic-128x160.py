@@ -6,4 +6,3 @@ model = dict(
     ssl_tasks=[dict(_base_.model.ssl_tasks[0], head_task='semseg')])
 train_dataloader = dict(dataset=dict(dataset=dict(tasks=tasks)))
 val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
-val_evaluator = test_evaluator = dict(tasks=tasks)

@@ -7,4 +7,3 @@ model = dict(
     ssl_tasks=[dict(_base_.moco, head_task='semseg', bank_size=795)])
 train_dataloader = dict(dataset=dict(dataset=dict(tasks=tasks)))
 val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
-val_evaluator = test_evaluator = dict(tasks=tasks)

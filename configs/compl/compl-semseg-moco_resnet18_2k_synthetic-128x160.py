@@ -10,4 +10,3 @@ model = dict(
     ])
 train_dataloader = dict(dataset=dict(dataset=dict(tasks=tasks)))
 val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
-val_evaluator = test_evaluator = dict(tasks=tasks)

@@ -8,4 +8,3 @@ model = dict(
 train_dataloader = dict(
     dataset=dict(aux_pipeline=_base_.rot_pipeline, dataset=dict(tasks=tasks)))
 val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
-val_evaluator = test_evaluator = dict(tasks=tasks)

@@ -9,4 +9,3 @@ model = dict(decode_head=dict(tasks=tasks))
 train_dataloader = dict(
     dataset=dict(tasks=tasks, label_fraction=0.1, label_fraction_seed=0))
 val_dataloader = test_dataloader = dict(dataset=dict(tasks=tasks))
-val_evaluator = test_evaluator = dict(tasks=tasks)

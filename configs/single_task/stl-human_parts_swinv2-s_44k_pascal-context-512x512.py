@@ -7,4 +7,3 @@ model = dict(
         tasks=tasks, num_classes=dict(_delete_=True, human_parts=7)))
 train_dataloader = val_dataloader = test_dataloader = dict(
     dataset=dict(tasks=tasks))
-val_evaluator = test_evaluator = dict(tasks=tasks)

@@ -5,4 +5,3 @@ tasks = ['saliency']
 model = dict(decode_head=dict(tasks=tasks, num_classes=None))
 train_dataloader = val_dataloader = test_dataloader = dict(
     dataset=dict(tasks=tasks))
-val_evaluator = test_evaluator = dict(tasks=tasks)

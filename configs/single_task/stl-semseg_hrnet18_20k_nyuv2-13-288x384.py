@@ -10,4 +10,4 @@ train_dataloader = val_dataloader = test_dataloader = dict(
     dataset=dict(tasks=tasks))
 # One task: no delta_m references; the dataset's evaluation protocol.
 val_evaluator = test_evaluator = dict(
-    tasks=tasks, single_task_baselines=None, primary_metrics=None)
+    single_task_baselines=None, primary_metrics=None)

@@ -8,4 +8,3 @@ tasks = ['semseg']
 model = dict(decode_head=dict(tasks=tasks, num_classes=_base_.num_classes))
 train_dataloader = val_dataloader = test_dataloader = dict(
     dataset=dict(tasks=tasks))
-val_evaluator = test_evaluator = dict(tasks=tasks)

@@ -24,6 +24,6 @@ val_dataloader = test_dataloader = dict(dataset=dataset_cfg)
 # Evaluation protocol of MTAN / LibMTL / EMA-Net, which CTAL reports (see
 # docs/en/user_guides/metrics.md): mIoU as the nanmean over present classes.
 val_evaluator = test_evaluator = dict(
-    tasks=tasks, statistics=dict(semseg=dict(absent_class='nanmean')),
+    statistics=dict(semseg=dict(absent_class='nanmean')),
     single_task_baselines=dict(semseg=48.89, depth=29.91),
     primary_metrics=dict(semseg='mIoU', depth='abs_rel'))

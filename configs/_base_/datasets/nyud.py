@@ -38,6 +38,5 @@ val_dataloader = test_dataloader = dict(
 # docs/en/user_guides/metrics.md, the task table's default statistics): absent
 # classes count as IoU 0, a normal is valid when any component is non-zero.
 val_evaluator = test_evaluator = dict(
-    tasks=tasks,
     single_task_baselines=dict(semseg=39.803, depth=0.617, normals=19.896),
     primary_metrics=dict(semseg='mIoU', depth='rmse', normals='mean'))

@@ -22,4 +22,3 @@ train_pipeline = [
 dataset_cfg = dict(type=dataset_type, data_root=data_root, tasks=tasks)
 train_dataloader = dict(dataset=dict(dataset_cfg, pipeline=train_pipeline))
 val_dataloader = test_dataloader = dict(batch_size=4, dataset=dataset_cfg)
-val_evaluator = test_evaluator = dict(tasks=tasks)

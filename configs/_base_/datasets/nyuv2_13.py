@@ -25,7 +25,6 @@ val_dataloader = test_dataloader = dict(dataset=dataset_cfg)
 # docs/en/user_guides/metrics.md): mIoU as the nanmean over the classes
 # present, a normal is valid when its components do not sum to zero.
 val_evaluator = test_evaluator = dict(
-    tasks=tasks,
     statistics=dict(semseg=dict(absent_class='nanmean'),
                     normals=dict(validity='sum')),
     single_task_baselines=dict(semseg=49.23, depth=0.1636, normals=23.15),

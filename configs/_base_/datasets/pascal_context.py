@@ -40,7 +40,6 @@ val_dataloader = test_dataloader = dict(
 # non-zero, saliency max-F as ATRC defines it
 # ('invpt' reproduces the double-sigmoid numbers of InvPT and later papers).
 val_evaluator = test_evaluator = dict(
-    tasks=tasks,
     single_task_baselines=dict(semseg=74.07, human_parts=64.28,
                                saliency=83.95, normals=16.03, edge=0.0241),
     primary_metrics=dict(semseg='mIoU', human_parts='mIoU',

@@ -29,4 +29,3 @@ val_dataloader = test_dataloader = dict(
 # mIoU over all 21 classes, an absent class counting as 0 (the toolbox
 # convention; every class occurs in the VOC val set, so MMSegmentation's
 # nanmean gives the same number).
-val_evaluator = test_evaluator = dict(tasks=tasks)

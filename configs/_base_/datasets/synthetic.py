@@ -23,4 +23,3 @@ dataset_cfg = dict(type=dataset_type, data_root=data_root, tasks=tasks,
                    generator_cfg=generator_cfg)
 train_dataloader = dict(dataset=dict(dataset_cfg, pipeline=train_pipeline))
 val_dataloader = test_dataloader = dict(dataset=dataset_cfg)
-val_evaluator = test_evaluator = dict(tasks=tasks)
