@@ -6,7 +6,8 @@ import torch.nn as nn
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .base_multitask_head import BaseMultiTaskHead, HeadOutputs, resize_concat
+from mmmtl.structures import HeadOutputs
+from .base_multitask_head import BaseMultiTaskHead, resize_concat
 
 def _build_decoder(cfg: dict, in_channels: int, channels: int,
                    norm_cfg: dict, act_cfg: dict) -> nn.Module:
@@ -94,8 +95,9 @@ class HPSHead(BaseMultiTaskHead):
         feats: Dict[str, Tensor] = {
             t: self.decoders[t](shared) for t in self.tasks
         }
-        return dict(preds=self._classify(feats), feats=feats,
-                    feat_strides={t: self.feat_stride for t in self.tasks})
+        return HeadOutputs(
+            preds=self._classify(feats), feats=feats,
+            feat_strides={t: self.feat_stride for t in self.tasks})
 
 
 @MODELS.register_module()

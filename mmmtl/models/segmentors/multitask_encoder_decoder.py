@@ -251,7 +251,7 @@ class MultiTaskEncoderDecoder(BaseSegmentor):
     def _forward(self, inputs: Tensor,
                  data_samples: Optional[list] = None) -> Dict[str, Tensor]:
         """Raw per-task outputs (B, C_t, h, w) of the head (no resizing)."""
-        return self.decode_head.forward(self.extract_feat(inputs))['preds']
+        return self.decode_head.forward(self.extract_feat(inputs)).preds
 
     def encode_decode(self, inputs: Tensor,
                       batch_img_metas: List[dict]) -> Dict[str, Tensor]:
