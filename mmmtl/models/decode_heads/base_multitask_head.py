@@ -205,21 +205,22 @@ class BaseMultiTaskHead(BaseModule, metaclass=ABCMeta):
             gt (Tensor): (B, C_gt, H, W) ground truth.
 
         Returns:
-            Tensor: Scalar loss (ignore/invalid pixels excluded), computed in
-            float32 for half-precision predictions, also under autocast
-            (reductions over every pixel: a bfloat16 sum of a batch's
-            per-pixel losses keeps 8 significant bits).
+            Tensor: Scalar loss (pixels at the task's ``ignore_value``
+            excluded; :mod:`mmmtl.models.losses.utils` describes how losses
+            are called), computed in float32 for half-precision
+            predictions, also under autocast (reductions over every pixel:
+            a bfloat16 sum of a batch's per-pixel losses keeps 8
+            significant bits).
         """
         spec = TASKS[task]
         (pred, ) = upcast(pred)
         with float32_region(pred.device):
             pred = resize(pred, size=gt.shape[2:], mode='bilinear',
                           align_corners=self.align_corners)
-            loss_fn = self.losses[task]
-            if spec.is_discrete:
-                return loss_fn(pred, gt[:, 0],
-                               ignore_index=spec.ignore_value)
-            return loss_fn(pred, gt.to(pred.dtype), valid_mask(gt, spec))
+            # the per-task loss calling convention: mmmtl.models.losses.utils
+            target = gt[:, 0] if spec.is_discrete else gt.to(pred.dtype)
+            return self.losses[task](pred, target,
+                                     ignore_index=spec.ignore_value)
 
     def predict(self, inputs: Sequence[Tensor], batch_img_metas: List[dict],
                 test_cfg: Optional[dict] = None) -> Dict[str, Tensor]:

@@ -2,9 +2,9 @@ from .balanced_bce_loss import BalancedBCELoss
 from .cross_task_triplet_loss import CrossTaskTripletLoss
 from .depth_l1_loss import DepthL1Loss
 from .normals_loss import NormalsLoss
-from .utils import masked_mean
+from .utils import masked_mean, valid_pixels
 
 __all__ = [
     'BalancedBCELoss', 'CrossTaskTripletLoss', 'DepthL1Loss', 'NormalsLoss',
-    'masked_mean'
+    'masked_mean', 'valid_pixels'
 ]
