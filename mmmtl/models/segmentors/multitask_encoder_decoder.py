@@ -11,8 +11,8 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from mmmtl.models.ssl.base_ssl_head import (SSLEncoder,
-                                                  stack_ssl_views)
+from mmmtl.models.ssl.base_ssl_head import (BaseSSLHead, SSLEncoder,
+                                            stack_ssl_views)
 from mmmtl.structures import TASKS, MultiTaskDataSample, TaskSpec
 
 LossDict = Dict[str, Tensor]
@@ -186,9 +186,10 @@ class MultiTaskEncoderDecoder(BaseSegmentor):
         heads = nn.ModuleDict()
         for cfg in cfgs:
             head = MODELS.build(cfg)
-            if not hasattr(head, 'setup') or not hasattr(head, 'loss_weight'):
-                raise TypeError(f'ssl_tasks entry {cfg.get("type")!r} is not '
-                                'an SSL head (see mmmtl.models.ssl)')
+            if not isinstance(head, BaseSSLHead):
+                raise TypeError(f'ssl_tasks entry {cfg.get("type")!r} builds '
+                                f'a {type(head).__name__}, not an SSL head '
+                                '(a subclass of mmmtl.models.ssl.BaseSSLHead)')
             if head.name in heads:
                 raise ValueError(f'ssl_tasks has two tasks named '
                                  f'{head.name!r}; give each a unique `name`')
