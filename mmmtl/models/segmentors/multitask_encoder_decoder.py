@@ -124,11 +124,16 @@ class MultiTaskEncoderDecoder(BaseSegmentor):
             :meth:`deploy_state_dict`.
         task_weights (dict[str, float], optional): Initial weight per task
             (1.0 for tasks not given).
-        uncertainty_weighting (bool): Learn a log-variance ``s_t`` per task
-            (Kendall et al., CVPR 2018) optimised with the model: each task
-            loss becomes ``exp(-s_t) * L_t`` and ``s_t`` is added as the
-            regulariser ``<task>.loss_log_var`` (the uniform form used by
-            LibMTL for every task kind; ``s_t`` starts at 0).
+        uncertainty_weighting (bool): The one switch of uncertainty
+            weighting (Kendall et al., CVPR 2018): learn a log-variance
+            ``s_t`` per task (``self.log_variances``, parameters of the
+            model, so the optimizer and checkpoints hold them) optimised
+            with the model: each task loss becomes ``exp(-s_t) * L_t`` and
+            ``s_t`` is added as the regulariser ``<task>.loss_log_var`` (the
+            uniform form used by LibMTL for every task kind; ``s_t`` starts
+            at 0). The effective weights are logged as ``weight.<task>``.
+            No hook is needed (a hook could not add parameters: the
+            optimizer and the DDP wrapper are built before any hook runs).
         weight_deep_supervision (bool): Multiply deep-supervision losses by
             their task's weight too (default). ``False`` weights only the
             final predictions' losses and adds the intermediate ones as
