@@ -120,7 +120,8 @@ class CrossTaskTripletLoss(BaseModule):
 
     Args:
         tasks (Sequence[str]): Tasks taking part (source and target by
-            default).
+            default); ``MultiTaskEncoderDecoder`` fills in ``model.tasks``
+            when the config gives none.
         in_channels (int | dict[str, int]): Channels of ``feats[t]`` of
             each target task (one int for all).
         source_tasks (Sequence[str], optional): Tasks whose labels define

@@ -86,6 +86,37 @@ def test_uncertainty_weighting_hand_values():
     assert MODELS.build(tiny_model_cfg(tasks=tasks)).log_variances is None
 
 
+def test_tasks_written_once_on_the_model():
+    """``model.tasks`` fills the head's (and CCR's) tasks; disagreeing
+    lists and a missing list are refused."""
+    cfg = tiny_model_cfg(tasks=['semseg', 'depth'])
+    head = cfg['decode_head']
+    tasks = head.pop('tasks')
+    model = MODELS.build(dict(cfg, tasks=tasks, auxiliary_losses=[dict(
+        type='CrossTaskTripletLoss', in_channels=8)]))
+    assert model.tasks == model.decode_head.tasks == tasks
+    assert model.auxiliary_losses[0].tasks == tasks
+    assert 'tasks' not in head  # the config is not modified
+    with pytest.raises(ValueError, match='set `model.tasks`'):
+        MODELS.build(cfg)
+    with pytest.raises(ValueError, match=r"predicts tasks \['depth'\] but "
+                       r"model.tasks is \['semseg', 'depth'\]"):
+        MODELS.build(dict(cfg, tasks=tasks,
+                          decode_head=dict(head, tasks=['depth'])))
+    single = dict(cfg, tasks=['depth'],
+                  decode_head=dict(head, type='SingleTaskHead'))
+    single['decode_head'].pop('num_classes')
+    assert MODELS.build(single).decode_head.tasks == ['depth']
+    single['decode_head']['task'] = 'semseg'
+    with pytest.raises(ValueError, match="predicts tasks \\['semseg'\\]"):
+        MODELS.build(single)
+    with pytest.raises(ValueError, match='give `task` or `tasks`'):
+        MODELS.build(dict(single['decode_head'], tasks=['semseg']))
+    with pytest.raises(ValueError, match='predicts one task'):
+        MODELS.build(dict(single['decode_head'], task=None,
+                          tasks=['semseg', 'depth']))
+
+
 def test_unknown_task_weight_is_refused():
     with pytest.raises(ValueError, match=r"task_weights names tasks \['dpth'"):
         MODELS.build(tiny_model_cfg(task_weights=dict(dpth=1.0)))
