@@ -6,7 +6,7 @@ from typing import Dict, Union
 from torch import Tensor
 
 
-@dataclass
+@dataclass(eq=False)  # no field-wise ==: tensors have no truth value
 class HeadOutputs:
     """Outputs of :meth:`BaseMultiTaskHead.forward
     <mmmtl.models.decode_heads.BaseMultiTaskHead.forward>`.
