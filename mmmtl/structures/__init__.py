@@ -1,4 +1,4 @@
-from .ground_truth import stack_gt, valid_mask
+from .ground_truth import stack_gt, valid_mask, valid_pixels
 from .head_outputs import HeadOutputs
 from .multitask_data_sample import MultiTaskDataSample
 from .tasks import (BINARY, CONTINUOUS, DISCRETE, TASKS, LabelEncoding,
@@ -8,5 +8,6 @@ from .tasks import (BINARY, CONTINUOUS, DISCRETE, TASKS, LabelEncoding,
 __all__ = [
     'HeadOutputs', 'MultiTaskDataSample', 'TASKS', 'TaskSpec', 'MetricSpec',
     'LabelEncoding', 'get_task', 'check_tasks', 'task_of_results_key',
-    'DISCRETE', 'CONTINUOUS', 'BINARY', 'stack_gt', 'valid_mask'
+    'DISCRETE', 'CONTINUOUS', 'BINARY', 'stack_gt', 'valid_mask',
+    'valid_pixels'
 ]

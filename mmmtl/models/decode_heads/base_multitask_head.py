@@ -11,7 +11,7 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from mmmtl.structures import (TASKS, HeadOutputs, MultiTaskDataSample,
-                              check_tasks, stack_gt, valid_mask)
+                              check_tasks, stack_gt)
 from mmmtl.utils.precision import float32_region, upcast
 
 

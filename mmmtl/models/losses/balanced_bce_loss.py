@@ -6,7 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
-from .utils import valid_pixels
+from mmmtl.structures import valid_pixels
 
 
 @MODELS.register_module()

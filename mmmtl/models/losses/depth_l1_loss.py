@@ -3,7 +3,8 @@ import torch
 import torch.nn as nn
 from mmseg.registry import MODELS
 
-from .utils import masked_mean, valid_pixels
+from mmmtl.structures import valid_pixels
+from .utils import masked_mean
 
 
 @MODELS.register_module()

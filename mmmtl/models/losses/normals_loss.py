@@ -4,7 +4,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
-from .utils import masked_mean, valid_pixels
+from mmmtl.structures import valid_pixels
+from .utils import masked_mean
 
 
 @MODELS.register_module()

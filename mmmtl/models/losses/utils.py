@@ -12,7 +12,8 @@ Every per-task loss (the ones here and MMSegmentation's) is called by
   MMSegmentation's losses), (B, C_gt, H, W) for the others;
 * ``ignore_index``: the task table's ``ignore_value`` (255 for labels and
   binary maps, 0 for depth and normals). A pixel is ignored when every
-  channel of its target equals it (:func:`valid_pixels`).
+  channel of its target equals it
+  (:func:`mmmtl.structures.valid_pixels`).
 
 Why an ignore value rather than a boolean valid mask: it is the convention
 of MMSegmentation's losses (``CrossEntropyLoss``, ``FocalLoss``,
@@ -22,26 +23,7 @@ so any of them plugs into a task's ``losses`` unchanged; the encoding of
 and samples without the task write into the ground truth; and the callers
 need no per-kind branch to build masks.
 """
-from typing import Union
-
 import torch
-
-
-def valid_pixels(target: torch.Tensor,
-                 ignore_index: Union[int, float]) -> torch.Tensor:
-    """Pixels whose target is not ``ignore_index`` in every channel.
-
-    Args:
-        target (Tensor): (B, C, H, W) ground truth.
-        ignore_index (int | float): Value of ignored pixels.
-
-    Returns:
-        Tensor: (B, 1, H, W) bool mask.
-    """
-    if target.dim() != 4:
-        raise ValueError(f'target must be (B, C, H, W), got shape '
-                         f'{tuple(target.shape)}')
-    return (target != ignore_index).any(dim=1, keepdim=True)
 
 
 def masked_mean(values: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:

@@ -5,8 +5,7 @@ import pytest
 import torch
 from mmseg.models.losses import CrossEntropyLoss
 
-from mmmtl.models.losses import (BalancedBCELoss, DepthL1Loss, NormalsLoss,
-                                 valid_pixels)
+from mmmtl.models.losses import BalancedBCELoss, DepthL1Loss, NormalsLoss
 
 
 def test_depth_l1_hand_value():
@@ -84,16 +83,6 @@ def test_cross_entropy_all_ignored_is_zero():
     assert torch.isfinite(value) and value.item() == 0.0
     value.backward()
     assert torch.isfinite(pred.grad).all()
-
-
-def test_valid_pixels_ignores_a_pixel_only_in_every_channel():
-    gt = torch.tensor([[0.0, 0.0, 0.5], [0.0, 0.0, 0.0],
-                       [1.0, 0.0, 0.0]]).T.reshape(1, 3, 1, 3)
-    assert valid_pixels(gt, 0.0).tolist() == [[[[True, False, True]]]]
-    labels = torch.tensor([[[[1, 255, 0]]]])
-    assert valid_pixels(labels, 255).tolist() == [[[[True, False, True]]]]
-    with pytest.raises(ValueError, match=r'\(B, C, H, W\), got shape'):
-        valid_pixels(labels[0], 255)
 
 
 def test_head_calls_every_loss_with_the_task_ignore_value():
