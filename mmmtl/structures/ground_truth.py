@@ -1,6 +1,6 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
 """Batched ground truth of one task: stacking and the valid-pixel mask."""
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 import torch
 from torch import Tensor
@@ -33,6 +33,25 @@ def stack_gt(data_samples: Sequence[MultiTaskDataSample],
     ])
 
 
+def valid_pixels(target: Tensor, ignore_index: Union[int, float]) -> Tensor:
+    """Pixels whose target is not ``ignore_index`` in every channel.
+
+    The rule of every loss (see :mod:`mmmtl.models.losses.utils`) and of
+    :func:`valid_mask`.
+
+    Args:
+        target (Tensor): (B, C, H, W) ground truth.
+        ignore_index (int | float): Value of ignored pixels.
+
+    Returns:
+        Tensor: (B, 1, H, W) bool mask.
+    """
+    if target.dim() != 4:
+        raise ValueError(f'target must be (B, C, H, W), got shape '
+                         f'{tuple(target.shape)}')
+    return (target != ignore_index).any(dim=1, keepdim=True)
+
+
 def valid_mask(gt: Tensor, spec: TaskSpec) -> Tensor:
     """Valid pixels of a ground-truth map.
 
@@ -42,8 +61,8 @@ def valid_mask(gt: Tensor, spec: TaskSpec) -> Tensor:
         spec (TaskSpec): The task.
 
     Returns:
-        Tensor: (B, 1, H, W) bool mask; a continuous task's pixel is valid
-        when any channel differs from ``spec.ignore_value``.
+        Tensor: (B, 1, H, W) bool mask; a pixel is valid when any channel
+        differs from ``spec.ignore_value`` (:func:`valid_pixels`; labels
+        and binary maps have one channel).
     """
-    return (gt != spec.ignore_value).any(dim=1, keepdim=True) \
-        if spec.is_continuous else (gt != spec.ignore_value)
+    return valid_pixels(gt, spec.ignore_value)

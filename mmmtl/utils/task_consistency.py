@@ -108,7 +108,8 @@ def _metric_tasks(evaluator_cfg, dataset_tasks: Optional[List[str]]
 def check_task_consistency(cfg: Config) -> List[str]:
     """Raise if the head, the datasets and the metrics disagree.
 
-    The decode head's ``tasks`` are the reference. Every dataloader's dataset
+    The model's ``tasks`` (``model.tasks``, else the decode head's) are the
+    reference. Every dataloader's dataset
     must provide at least them (a dataset with extra tasks is fine if the
     config restricts it with ``tasks=``, but then it is an error to omit
     one the head predicts), and the validation / test ``MultiTaskMetric``
@@ -124,12 +125,21 @@ def check_task_consistency(cfg: Config) -> List[str]:
         list[str]: The model's tasks.
     """
     head = cfg.model.get('decode_head', {})
-    if head.get('tasks') is None and head.get('task') is None:
-        raise ValueError('model.decode_head must set `tasks` (or `task` for '
-                         'a SingleTaskHead)')
+    head_tasks = head.get('tasks') if head.get('tasks') is not None else (
+        [head['task']] if head.get('task') is not None else None)
+    given = cfg.model.get('tasks')
+    if given is None and head_tasks is None:
+        raise ValueError('the config must set `model.tasks` (or '
+                         '`model.decode_head.tasks`, `task` for a '
+                         'SingleTaskHead)')
+    if given is not None and head_tasks is not None and \
+            list(given) != list(head_tasks):
+        raise ValueError(f'model.decode_head predicts tasks '
+                         f'{list(head_tasks)} but model.tasks is '
+                         f'{list(given)}: give the list once, in model.tasks')
     model_tasks = check_tasks(
-        head['tasks'] if head.get('tasks') is not None else [head['task']],
-        'model.decode_head.tasks')
+        given if given is not None else head_tasks,
+        'model.tasks' if given is not None else 'model.decode_head.tasks')
     found: Dict[str, Optional[List[str]]] = {}
     for split in ('train', 'val', 'test'):
         loader = cfg.get(f'{split}_dataloader')
@@ -152,7 +162,7 @@ def check_task_consistency(cfg: Config) -> List[str]:
                             f'{missing}, extra {extra})')
     if problems:
         raise ValueError(
-            f'the tasks of the config disagree: model.decode_head predicts '
+            f'the tasks of the config disagree: the model predicts '
             f'{model_tasks}, but ' + '; '.join(problems) +
             '. Set the same `tasks` on the head, the datasets and '
             'MultiTaskMetric.')

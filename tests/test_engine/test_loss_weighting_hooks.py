@@ -18,8 +18,6 @@ from mmmtl.engine.hooks.dwa_hook import DWAHook, dwa_weights
 from mmmtl.engine.hooks.equal_weighting_hook import EqualWeightingHook
 from mmmtl.engine.hooks.loss_prioritization_hook import (
     LPSHook, clamp_weights, descent_ratio_weights, spread_weights)
-from mmmtl.engine.hooks.uncertainty_weighting_hook import \
-    UncertaintyWeightingHook
 from mmmtl.testing import random_batch, tiny_model_cfg
 
 TASKS = ('semseg', 'depth', 'normals')
@@ -250,38 +248,6 @@ def test_equal_weighting_hook():
         pytest.approx(0.9)
     with pytest.raises(ValueError):
         EqualWeightingHook(weight=0)
-
-
-def test_uncertainty_weighting_hand_values():
-    tasks = ('semseg', 'depth')
-    model = MODELS.build(tiny_model_cfg(tasks=tasks,
-                                        uncertainty_weighting=True))
-    with torch.no_grad():
-        model.log_variances['depth'].fill_(math.log(2.0))
-    hook = HOOKS.build(dict(type='UncertaintyWeightingHook'))
-    assert isinstance(hook, UncertaintyWeightingHook)
-    runner = fake_runner(model)
-    hook.before_train(runner)
-    assert hook.logged_weights(runner) == pytest.approx(
-        {'semseg': 1.0, 'depth': 0.5})
-    assert model.task_weights == {'semseg': 1.0, 'depth': 1.0}
-    # the model optimises exp(-s) L + s: d/ds = 1 - exp(-s) L
-    model.train()
-    data = model.data_preprocessor(random_batch(tasks=tasks), True)
-    losses = model.loss(data['inputs'], data['data_samples'])
-    name = model.decode_head.losses['depth'].loss_name
-    raw = losses['depth.unweighted']
-    torch.testing.assert_close(losses[f'depth.{name}'].detach(), 0.5 * raw)
-    # the effective weight is what the segmentor logs
-    assert losses['weight.depth'].item() == pytest.approx(0.5)
-    sum(v for k, v in losses.items() if 'loss' in k).backward()
-    assert model.log_variances['depth'].grad.item() == pytest.approx(
-        1 - 0.5 * raw.item(), rel=1e-5)
-    run_epochs(hook, runner, [[1.0, 2.0]], tasks=tasks)
-    assert runner.visualizer.records[-1][1] == pytest.approx(
-        {'task_loss/semseg': 1.0, 'task_loss/depth': 2.0})
-    with pytest.raises(ValueError, match='uncertainty_weighting=True'):
-        UncertaintyWeightingHook().before_train(fake_runner())
 
 
 # --------------------------------------------------------------------- #

@@ -63,6 +63,21 @@ def test_unknown_task_in_head_is_named():
         check_task_consistency(cfg)
 
 
+def test_model_tasks_are_the_reference_when_given():
+    cfg = Config.fromfile(DEMO)
+    tasks = list(cfg.model.decode_head.pop('tasks'))
+    with pytest.raises(ValueError, match='must set `model.tasks`'):
+        check_task_consistency(cfg)
+    cfg.model.tasks = tasks
+    assert check_task_consistency(cfg) == tasks
+    cfg.model.decode_head.tasks = tasks[:2]
+    with pytest.raises(ValueError, match=r"predicts tasks \['semseg', "
+                       r"'depth'\] but model.tasks is"):
+        check_task_consistency(cfg)
+    cfg.model.decode_head.tasks = tasks
+    assert check_task_consistency(cfg) == tasks
+
+
 def test_collect_env_reports_the_stack():
     env = collect_env()
     for key in ('PyTorch', 'MMEngine', 'MMCV', 'MMSegmentation', 'mmmtl'):

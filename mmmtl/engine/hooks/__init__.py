@@ -10,7 +10,6 @@ from .nonfinite_loss_hook import (LossSpikeError, NonFiniteLossError,
 from .progress_bar_hook import ProgressBarHook
 from .rank_consistency_hook import RankConsistencyHook
 from .safe_checkpoint_hook import SafeCheckpointHook
-from .uncertainty_weighting_hook import UncertaintyWeightingHook
 from .visualization_hook import MultiTaskVisualizationHook
 
 __all__ = [
@@ -18,6 +17,5 @@ __all__ = [
     'DWAHook', 'EqualWeightingHook', 'LPSHook',
     'LossSpikeError', 'NonFiniteLossError', 'NonFiniteLossHook',
     'ProgressBarHook', 'RankConsistencyHook', 'SafeCheckpointHook',
-    'UncertaintyWeightingHook', 'MultiTaskVisualizationHook',
-    'step_was_skipped'
+    'MultiTaskVisualizationHook', 'step_was_skipped'
 ]

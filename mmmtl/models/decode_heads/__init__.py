@@ -1,6 +1,5 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
-from .base_multitask_head import (BaseMultiTaskHead, HeadOutputs,
-                                  resize_concat)
+from .base_multitask_head import BaseMultiTaskHead, resize_concat
 from .ctal_head import CTALHead
 from .deeplabv3plus_head import DeepLabV3PlusHead
 from .hps_head import HPSHead, SingleTaskHead
@@ -10,7 +9,7 @@ from .padnet_head import PADNetHead, SingleScaleDistillationHead
 from .papnet_head import PAPNetHead
 
 __all__ = [
-    'BaseMultiTaskHead', 'HeadOutputs', 'resize_concat', 'DeepLabV3PlusHead',
+    'BaseMultiTaskHead', 'resize_concat', 'DeepLabV3PlusHead',
     'HPSHead', 'SingleTaskHead', 'CTALHead',
     'MTCPHead', 'MTINetHead', 'PADNetHead', 'SingleScaleDistillationHead',
     'PAPNetHead'

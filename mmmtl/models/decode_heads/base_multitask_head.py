@@ -10,18 +10,9 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from mmmtl.structures import (TASKS, MultiTaskDataSample, check_tasks,
-                              stack_gt, valid_mask)
+from mmmtl.structures import (TASKS, HeadOutputs, MultiTaskDataSample,
+                              check_tasks, stack_gt)
 from mmmtl.utils.precision import float32_region, upcast
-
-#: What a head's ``forward`` returns. ``preds``: task -> (B, C_t, h, w) final
-#: logits / values; ``feats``: task -> (B, C, h_f, w_f) task features used for
-#: the final prediction (consumed by auxiliary losses such as CCR);
-#: ``feat_strides``: task -> stride of ``feats`` w.r.t. the input;
-#: ``deep_supervision``: name -> task -> (B, C_t, h, w) intermediate
-#: predictions (training only); ``extra_losses``: name -> scalar losses the
-#: head computes itself (e.g. MT-CP's coherence loss).
-HeadOutputs = Dict[str, Dict]
 
 
 def resize_concat(inputs: Sequence[Tensor],
@@ -157,7 +148,8 @@ class BaseMultiTaskHead(BaseModule, metaclass=ABCMeta):
                 (B, C_i, H_i, W_i).
 
         Returns:
-            HeadOutputs: See :data:`HeadOutputs`; only ``preds`` is required.
+            HeadOutputs: See :class:`~mmmtl.structures.HeadOutputs`; only
+            ``preds`` is required.
         """
 
     def loss(self, inputs: Sequence[Tensor],
@@ -193,14 +185,13 @@ class BaseMultiTaskHead(BaseModule, metaclass=ABCMeta):
                 continue
             name = self.losses[task].loss_name
             losses[(task, name)] = self.task_loss(
-                task, outputs['preds'][task], gts[task])
-            for ds_name, preds in outputs.get('deep_supervision',
-                                              {}).items():
+                task, outputs.preds[task], gts[task])
+            for ds_name, preds in outputs.deep_supervision.items():
                 if task in preds:
                     losses[(task, f'{name}_{ds_name}')] = \
                         self.deep_supervision_weight * self.task_loss(
                             task, preds[task], gts[task])
-        for name, value in outputs.get('extra_losses', {}).items():
+        for name, value in outputs.extra_losses.items():
             losses[(None, name)] = value
         return losses
 
@@ -214,21 +205,22 @@ class BaseMultiTaskHead(BaseModule, metaclass=ABCMeta):
             gt (Tensor): (B, C_gt, H, W) ground truth.
 
         Returns:
-            Tensor: Scalar loss (ignore/invalid pixels excluded), computed in
-            float32 for half-precision predictions, also under autocast
-            (reductions over every pixel: a bfloat16 sum of a batch's
-            per-pixel losses keeps 8 significant bits).
+            Tensor: Scalar loss (pixels at the task's ``ignore_value``
+            excluded; :mod:`mmmtl.models.losses.utils` describes how losses
+            are called), computed in float32 for half-precision
+            predictions, also under autocast (reductions over every pixel:
+            a bfloat16 sum of a batch's per-pixel losses keeps 8
+            significant bits).
         """
         spec = TASKS[task]
         (pred, ) = upcast(pred)
         with float32_region(pred.device):
             pred = resize(pred, size=gt.shape[2:], mode='bilinear',
                           align_corners=self.align_corners)
-            loss_fn = self.losses[task]
-            if spec.is_discrete:
-                return loss_fn(pred, gt[:, 0],
-                               ignore_index=spec.ignore_value)
-            return loss_fn(pred, gt.to(pred.dtype), valid_mask(gt, spec))
+            # the per-task loss calling convention: mmmtl.models.losses.utils
+            target = gt[:, 0] if spec.is_discrete else gt.to(pred.dtype)
+            return self.losses[task](pred, target,
+                                     ignore_index=spec.ignore_value)
 
     def predict(self, inputs: Sequence[Tensor], batch_img_metas: List[dict],
                 test_cfg: Optional[dict] = None) -> Dict[str, Tensor]:
@@ -244,7 +236,7 @@ class BaseMultiTaskHead(BaseModule, metaclass=ABCMeta):
             dict[str, Tensor]: task -> (B, C_t, H, W) raw outputs (logits for
             discrete/binary tasks).
         """
-        preds = self.forward(inputs)['preds']
+        preds = self.forward(inputs).preds
         meta = batch_img_metas[0]
         size = meta.get('pad_shape', meta.get('img_shape'))[:2]
         return {

@@ -14,7 +14,8 @@ from mmmtl.models.layers.cross_scale_fusion import (CrossScaleFusion,
 from mmmtl.models.layers.multi_scale_initial_predictions import \
     MultiScaleInitialPredictions
 from mmmtl.models.layers.prediction_head import PredictionHead
-from .base_multitask_head import BaseMultiTaskHead, HeadOutputs
+from mmmtl.structures import HeadOutputs
+from .base_multitask_head import BaseMultiTaskHead
 from .final_heads import build_final_heads
 
 Number = Union[int, float]
@@ -274,9 +275,9 @@ class CTALHead(BaseMultiTaskHead):
         final_feats, preds = {}, {}
         for t in self.tasks:
             final_feats[t], preds[t] = self.final[t](refined[t])
-        outputs: HeadOutputs = dict(
+        outputs = HeadOutputs(
             preds=preds, feats=final_feats,
             feat_strides={t: stride for t in self.tasks})
         if deep:
-            outputs['deep_supervision'] = deep
+            outputs.deep_supervision = deep
         return outputs

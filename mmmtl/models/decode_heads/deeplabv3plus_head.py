@@ -7,7 +7,8 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from mmmtl.models.layers.deeplabv3plus_decoder import DeepLabV3PlusDecoder
-from .base_multitask_head import BaseMultiTaskHead, HeadOutputs
+from mmmtl.structures import HeadOutputs
+from .base_multitask_head import BaseMultiTaskHead
 
 
 @MODELS.register_module()
@@ -87,5 +88,6 @@ class DeepLabV3PlusHead(BaseMultiTaskHead):
             feats = {t: shared for t in self.tasks}
         else:
             feats = {t: self.decoders[t](low, high) for t in self.tasks}
-        return dict(preds=self._classify(feats), feats=feats,
-                    feat_strides={t: self.feat_stride for t in self.tasks})
+        return HeadOutputs(
+            preds=self._classify(feats), feats=feats,
+            feat_strides={t: self.feat_stride for t in self.tasks})

@@ -1,12 +1,13 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
 """Hard-parameter-sharing head: one small decoder per task."""
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 import torch.nn as nn
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from .base_multitask_head import BaseMultiTaskHead, HeadOutputs, resize_concat
+from mmmtl.structures import HeadOutputs
+from .base_multitask_head import BaseMultiTaskHead, resize_concat
 
 def _build_decoder(cfg: dict, in_channels: int, channels: int,
                    norm_cfg: dict, act_cfg: dict) -> nn.Module:
@@ -94,8 +95,9 @@ class HPSHead(BaseMultiTaskHead):
         feats: Dict[str, Tensor] = {
             t: self.decoders[t](shared) for t in self.tasks
         }
-        return dict(preds=self._classify(feats), feats=feats,
-                    feat_strides={t: self.feat_stride for t in self.tasks})
+        return HeadOutputs(
+            preds=self._classify(feats), feats=feats,
+            feat_strides={t: self.feat_stride for t in self.tasks})
 
 
 @MODELS.register_module()
@@ -103,11 +105,22 @@ class SingleTaskHead(HPSHead):
     """:class:`HPSHead` restricted to one task (the single-task baseline).
 
     Args:
-        task (str): The task.
-        **kwargs: See :class:`HPSHead` (without ``tasks``).
+        task (str, optional): The task.
+        tasks (Sequence[str], optional): The task as a one-element list
+            instead (as the segmentor fills it in from ``model.tasks``);
+            give ``task`` or ``tasks``, not both.
+        **kwargs: See :class:`HPSHead`.
     """
 
-    def __init__(self, task: str, **kwargs):
-        if 'tasks' in kwargs:
-            raise ValueError('SingleTaskHead takes `task`, not `tasks`')
+    def __init__(self, task: Optional[str] = None,
+                 tasks: Optional[Sequence[str]] = None, **kwargs):
+        if (task is None) == (tasks is None):
+            raise ValueError('SingleTaskHead needs its task: give `task` or '
+                             f'`tasks` (one of them), got task={task!r}, '
+                             f'tasks={tasks!r}')
+        if tasks is not None:
+            if isinstance(tasks, str) or len(tasks) != 1:
+                raise ValueError(f'SingleTaskHead predicts one task; got '
+                                 f'tasks={tasks!r}')
+            task = tasks[0]
         super().__init__(tasks=[task], **kwargs)

@@ -13,7 +13,8 @@ from mmmtl.models.layers.dynamic_pyramid_fusion import DynamicPyramidFusion
 from mmmtl.models.layers.spatial_refinement import SpatialRefinementModule
 from mmmtl.models.layers.window_transformer_decoder import \
     WindowTransformerDecoder
-from .base_multitask_head import BaseMultiTaskHead, HeadOutputs, resize_concat
+from mmmtl.structures import HeadOutputs
+from .base_multitask_head import BaseMultiTaskHead, resize_concat
 
 
 def prediction_layer(channels: int, out_channels: int, norm_cfg: dict,
@@ -311,14 +312,14 @@ class MTCPHead(BaseMultiTaskHead):
                 for j, f in enumerate(chain[:-1]):
                     deep_sup.setdefault(f'srm{j + 1}', {})[t] = \
                         self.predictors[t][j](f)
-        outputs: HeadOutputs = dict(
+        outputs = HeadOutputs(
             preds=preds, feats=feats,
             feat_strides={t: self.feat_stride for t in self.tasks})
         if self.training:
             if deep_sup:
-                outputs['deep_supervision'] = deep_sup
+                outputs.deep_supervision = deep_sup
             if coherence:
-                outputs['extra_losses'] = dict(
+                outputs.extra_losses = dict(
                     loss_coherence=self.coherence_loss_weight *
                     torch.stack(coherence).mean())
         return outputs

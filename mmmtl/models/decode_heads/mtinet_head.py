@@ -12,7 +12,8 @@ from mmmtl.models.layers.cross_scale_fusion import CrossScaleFusion
 from mmmtl.models.layers.multi_scale_initial_predictions import \
     MultiScaleInitialPredictions
 from mmmtl.models.layers.prediction_head import PredictionHead
-from .base_multitask_head import BaseMultiTaskHead, HeadOutputs
+from mmmtl.structures import HeadOutputs
+from .base_multitask_head import BaseMultiTaskHead
 
 
 @MODELS.register_module()
@@ -95,11 +96,11 @@ class MTINetHead(BaseMultiTaskHead):
         for t in self.tasks:
             agg = self.aggregation[t]([d[t] for d in distilled], size)
             final_feats[t], preds[t] = self.final[t](agg)
-        outputs: HeadOutputs = dict(
+        outputs = HeadOutputs(
             preds=preds, feats=final_feats,
             feat_strides={t: self.in_strides[0] for t in self.tasks})
         if self.training:
-            outputs['deep_supervision'] = {
+            outputs.deep_supervision = {
                 f'initial_s{s}': p
                 for s, p in zip(self.in_strides, scale_preds)
             }

@@ -12,7 +12,8 @@ from mmmtl.models.layers.multi_modal_distillation import \
 from mmmtl.models.layers.cross_scale_fusion import (CrossScaleFusion,
                                                     distill_size)
 from mmmtl.models.layers.prediction_head import PredictionHead
-from .base_multitask_head import BaseMultiTaskHead, HeadOutputs
+from mmmtl.structures import HeadOutputs
+from .base_multitask_head import BaseMultiTaskHead
 from .final_heads import build_final_heads
 
 Number = Union[int, float]
@@ -105,11 +106,11 @@ class SingleScaleDistillationHead(BaseMultiTaskHead):
         preds: Dict[str, Tensor] = {}
         for t in self.tasks:
             final_feats[t], preds[t] = self.final[t](refined[t])
-        outputs: HeadOutputs = dict(
+        outputs = HeadOutputs(
             preds=preds, feats=final_feats,
             feat_strides={t: self.distill_stride for t in self.tasks})
         if self.training:
-            outputs['deep_supervision'] = {'initial': initial}
+            outputs.deep_supervision = {'initial': initial}
         return outputs
 
 

@@ -6,6 +6,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
+from mmmtl.structures import valid_pixels
+
 
 @MODELS.register_module()
 class BalancedBCELoss(nn.Module):
@@ -43,18 +45,20 @@ class BalancedBCELoss(nn.Module):
         self._loss_name = loss_name
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor,
-                valid: torch.Tensor) -> torch.Tensor:
-        """Compute the loss.
+                ignore_index: int = 255) -> torch.Tensor:
+        """Compute the loss (calling convention: :mod:`.utils`).
 
         Args:
             pred (Tensor): (B, 1, H, W) logits.
-            target (Tensor): (B, 1, H, W) labels in {0, 1} (255 = ignore).
-            valid (Tensor): (B, 1, H, W) bool mask of valid pixels.
+            target (Tensor): (B, 1, H, W) labels in {0, 1} or
+                ``ignore_index``.
+            ignore_index (int): Label of ignored pixels (the task table's
+                255).
 
         Returns:
             Tensor: Scalar loss.
         """
-        valid_f = valid.to(pred.dtype)
+        valid_f = valid_pixels(target, ignore_index).to(pred.dtype)
         positive = (target == 1).to(pred.dtype) * valid_f
         negative = valid_f - positive
         bce = F.binary_cross_entropy_with_logits(

@@ -18,8 +18,8 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from mmmtl.structures import (TASKS, MultiTaskDataSample, check_tasks,
-                              stack_gt, valid_mask)
+from mmmtl.structures import (TASKS, HeadOutputs, MultiTaskDataSample,
+                              check_tasks, stack_gt, valid_mask)
 from mmmtl.utils.precision import float32_region
 from .triplet_mining import (NEGATIVE_MINING, POSITIVE_MINING,
                              TRIPLET_DISTANCES, downsample_gt, mine_triplets,
@@ -120,7 +120,8 @@ class CrossTaskTripletLoss(BaseModule):
 
     Args:
         tasks (Sequence[str]): Tasks taking part (source and target by
-            default).
+            default); ``MultiTaskEncoderDecoder`` fills in ``model.tasks``
+            when the config gives none.
         in_channels (int | dict[str, int]): Channels of ``feats[t]`` of
             each target task (one int for all).
         source_tasks (Sequence[str], optional): Tasks whose labels define
@@ -439,15 +440,15 @@ class CrossTaskTripletLoss(BaseModule):
                     f'[{target!r}]={stride} and the ground truth is '
                     f'{tuple(gt_size)}; the head reports a wrong stride')
 
-    def forward(self, head_outputs: Dict[str, Dict],
+    def forward(self, head_outputs: HeadOutputs,
                 data_samples: Sequence[MultiTaskDataSample]
                 ) -> Dict[str, Tensor]:
         """CCR loss of a batch.
 
         Args:
-            head_outputs (dict): Training outputs of a multi-task head with
-                ``feats`` {task: (B, C, h, w)} and optionally
-                ``feat_strides`` {task: int}.
+            head_outputs (HeadOutputs): Training outputs of a multi-task head
+                with ``feats`` {task: (B, C, h, w)} and their
+                ``feat_strides``.
             data_samples (Sequence[MultiTaskDataSample]): Ground truth
                 (padded to the input size).
 
@@ -456,18 +457,18 @@ class CrossTaskTripletLoss(BaseModule):
             ``ccr_<target>`` (unweighted ``R`` summed over the target's
             pairs, detached) and ``ccr_lambda`` (logged only).
         """
-        feats = head_outputs.get('feats')
+        feats = head_outputs.feats
         if not feats:
             raise KeyError(
-                f'{self.__class__.__name__} needs head_outputs["feats"] '
+                f'{self.__class__.__name__} needs HeadOutputs.feats '
                 f'(task -> (B, C, h, w) features); the decode head returned '
-                f'keys {sorted(head_outputs)}')
+                f'none (predictions of {sorted(head_outputs.preds)})')
         missing = [t for t in self.target_tasks if t not in feats]
         if missing:
             raise KeyError(f'{self.__class__.__name__}: the decode head '
                            f'gives no feats for target task(s) {missing} '
                            f'(it has {sorted(feats)})')
-        strides = head_outputs.get('feat_strides', {}) or {}
+        strides = head_outputs.feat_strides
         iteration = self.current_iter()
         if self.training:
             self._local_iter += 1

@@ -3,6 +3,7 @@ import torch
 import torch.nn as nn
 from mmseg.registry import MODELS
 
+from mmmtl.structures import valid_pixels
 from .utils import masked_mean
 
 
@@ -12,7 +13,8 @@ class DepthL1Loss(nn.Module):
 
     ``loss = sum_valid |pred - gt| / n_valid``, pooled over the batch (as the
     standard multi-task toolbox's depth loss). Invalid pixels (ground truth
-    equal to the invalid value, 0) do not contribute; with no valid pixel
+    equal to ``ignore_index``, 0) do not contribute, whatever the
+    prediction there; with no valid pixel
     the loss is 0 and still differentiable.
 
     Args:
@@ -27,17 +29,19 @@ class DepthL1Loss(nn.Module):
         self._loss_name = loss_name
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor,
-                valid: torch.Tensor) -> torch.Tensor:
-        """Compute the loss.
+                ignore_index: float = 0.0) -> torch.Tensor:
+        """Compute the loss (calling convention: :mod:`.utils`).
 
         Args:
             pred (Tensor): (B, 1, H, W) predicted depth.
             target (Tensor): (B, 1, H, W) ground-truth depth.
-            valid (Tensor): (B, 1, H, W) bool mask of valid pixels.
+            ignore_index (float): Depth of invalid pixels (the task
+                table's 0).
 
         Returns:
             Tensor: Scalar loss.
         """
+        valid = valid_pixels(target, ignore_index)
         error = (pred - torch.where(valid, target, pred.detach())).abs()
         return self.loss_weight * masked_mean(error, valid)
 

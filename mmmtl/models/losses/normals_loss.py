@@ -4,6 +4,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
+from mmmtl.structures import valid_pixels
 from .utils import masked_mean
 
 
@@ -17,7 +18,8 @@ class NormalsLoss(nn.Module):
       pixels: ``sum_valid ||n_hat - n||_1 / n_valid``.
     * ``mode='cosine'``: ``mean_valid (1 - <n_hat, n>)``.
 
-    A pixel is valid when its ground-truth vector is not all zero.
+    A pixel is valid when its ground-truth vector is not all
+    ``ignore_index`` (zero).
 
     Args:
         mode (str): ``'l1'`` or ``'cosine'``.
@@ -36,17 +38,19 @@ class NormalsLoss(nn.Module):
         self._loss_name = loss_name
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor,
-                valid: torch.Tensor) -> torch.Tensor:
-        """Compute the loss.
+                ignore_index: float = 0.0) -> torch.Tensor:
+        """Compute the loss (calling convention: :mod:`.utils`).
 
         Args:
             pred (Tensor): (B, 3, H, W) predicted (unnormalised) normals.
-            target (Tensor): (B, 3, H, W) unit normals, zero where invalid.
-            valid (Tensor): (B, 1, H, W) bool mask of valid pixels.
+            target (Tensor): (B, 3, H, W) unit normals, ``ignore_index``
+                (the task table's 0) in every channel where invalid.
+            ignore_index (float): Value of invalid pixels.
 
         Returns:
             Tensor: Scalar loss.
         """
+        valid = valid_pixels(target, ignore_index)
         unit = F.normalize(pred, p=2, dim=1, eps=1e-12)
         if self.mode == 'l1':
             per_pixel = (unit - target).abs().sum(dim=1, keepdim=True)

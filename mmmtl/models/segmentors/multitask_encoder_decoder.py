@@ -1,5 +1,7 @@
 # Copyright (c) mmmtl contributors. All rights reserved.
 """Encoder-decoder that predicts several dense tasks from one image."""
+import copy
+import inspect
 from typing import Dict, List, Optional, Sequence
 
 import torch
@@ -11,8 +13,8 @@ from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from mmmtl.models.ssl.base_ssl_head import (SSLEncoder,
-                                                  stack_ssl_views)
+from mmmtl.models.ssl.base_ssl_head import (BaseSSLHead, SSLEncoder,
+                                            stack_ssl_views)
 from mmmtl.structures import TASKS, MultiTaskDataSample, TaskSpec
 
 LossDict = Dict[str, Tensor]
@@ -74,6 +76,58 @@ def check_norm_and_pretrained(backbone: dict) -> None:
             'GN-pretrained checkpoint or train from scratch.')
 
 
+def head_cfg_with_tasks(cfg: dict, tasks: Optional[Sequence[str]]) -> dict:
+    """The decode head config with the model's ``tasks`` filled in.
+
+    Args:
+        cfg (dict): ``model.decode_head``.
+        tasks (Sequence[str], optional): ``model.tasks``.
+
+    Returns:
+        dict: A copy of ``cfg`` whose ``tasks`` are ``tasks`` when it names
+        none (a ``SingleTaskHead``'s ``task`` counts as ``[task]``).
+
+    Raises:
+        ValueError: The head names no tasks and the model none either, or
+            the head names other tasks than the model.
+    """
+    cfg = copy.copy(cfg)
+    given = cfg.get('tasks')
+    if given is None and cfg.get('task') is not None:
+        given = [cfg['task']]
+    if tasks is None:
+        if given is None:
+            raise ValueError(
+                'MultiTaskEncoderDecoder needs its task list: set '
+                '`model.tasks` (or `model.decode_head.tasks`)')
+        return cfg
+    if given is None:
+        cfg['tasks'] = list(tasks)
+    elif list(given) != list(tasks):
+        raise ValueError(
+            f'model.decode_head ({cfg.get("type")}) predicts tasks '
+            f'{list(given)} but model.tasks is {list(tasks)}: give the list '
+            'once, in model.tasks')
+    return cfg
+
+
+def aux_cfg_with_tasks(cfg: dict, tasks: Sequence[str]) -> dict:
+    """An auxiliary loss config with ``tasks`` defaulting to the model's.
+
+    Only for losses whose class takes a ``tasks`` argument (e.g.
+    ``CrossTaskTripletLoss``); other configs are returned unchanged.
+    """
+    loss_type = cfg.get('type')
+    loss_cls = loss_type if inspect.isclass(loss_type) else MODELS.get(
+        loss_type)
+    if loss_cls is None or cfg.get('tasks') is not None or \
+            'tasks' not in inspect.signature(loss_cls).parameters:
+        return cfg
+    cfg = copy.copy(cfg)
+    cfg['tasks'] = list(tasks)
+    return cfg
+
+
 @MODELS.register_module()
 class MultiTaskEncoderDecoder(BaseSegmentor):
     """Backbone + optional neck + one multi-task decode head.
@@ -105,7 +159,13 @@ class MultiTaskEncoderDecoder(BaseSegmentor):
 
     Args:
         backbone (dict): Backbone config (mmseg or ``mmpretrain.`` types).
-        decode_head (dict): Multi-task head config.
+        decode_head (dict): Multi-task head config; its ``tasks`` (``task``
+            for a ``SingleTaskHead``) default to ``tasks``.
+        tasks (Sequence[str], optional): The model's tasks, written once:
+            the decode head and the auxiliary losses that take ``tasks``
+            (CCR) get them when their config gives none; a config that gives
+            other tasks is refused. ``None``: the decode head's config must
+            name them. ``self.tasks`` is the head's list either way.
         neck (dict, optional): Neck config.
         auxiliary_losses (list[dict], optional): Training-only losses called
             as ``loss(head_outputs, data_samples) -> dict`` (e.g. CCR).
@@ -124,11 +184,16 @@ class MultiTaskEncoderDecoder(BaseSegmentor):
             :meth:`deploy_state_dict`.
         task_weights (dict[str, float], optional): Initial weight per task
             (1.0 for tasks not given).
-        uncertainty_weighting (bool): Learn a log-variance ``s_t`` per task
-            (Kendall et al., CVPR 2018) optimised with the model: each task
-            loss becomes ``exp(-s_t) * L_t`` and ``s_t`` is added as the
-            regulariser ``<task>.loss_log_var`` (the uniform form used by
-            LibMTL for every task kind; ``s_t`` starts at 0).
+        uncertainty_weighting (bool): The one switch of uncertainty
+            weighting (Kendall et al., CVPR 2018): learn a log-variance
+            ``s_t`` per task (``self.log_variances``, parameters of the
+            model, so the optimizer and checkpoints hold them) optimised
+            with the model: each task loss becomes ``exp(-s_t) * L_t`` and
+            ``s_t`` is added as the regulariser ``<task>.loss_log_var`` (the
+            uniform form used by LibMTL for every task kind; ``s_t`` starts
+            at 0). The effective weights are logged as ``weight.<task>``.
+            No hook is needed (a hook could not add parameters: the
+            optimizer and the DDP wrapper are built before any hook runs).
         weight_deep_supervision (bool): Multiply deep-supervision losses by
             their task's weight too (default). ``False`` weights only the
             final predictions' losses and adds the intermediate ones as
@@ -142,6 +207,7 @@ class MultiTaskEncoderDecoder(BaseSegmentor):
     def __init__(self,
                  backbone: dict,
                  decode_head: dict,
+                 tasks: Optional[Sequence[str]] = None,
                  neck: Optional[dict] = None,
                  auxiliary_losses: Optional[Sequence[dict]] = None,
                  ssl_tasks: Optional[Sequence[dict]] = None,
@@ -158,10 +224,13 @@ class MultiTaskEncoderDecoder(BaseSegmentor):
         self.backbone = MODELS.build(backbone)
         if neck is not None:
             self.neck = MODELS.build(neck)
-        self.decode_head = MODELS.build(decode_head)
+        self.decode_head = MODELS.build(head_cfg_with_tasks(decode_head,
+                                                            tasks))
         self.tasks: List[str] = list(self.decode_head.tasks)
-        self.auxiliary_losses = nn.ModuleList(
-            [MODELS.build(cfg) for cfg in auxiliary_losses or []])
+        self.auxiliary_losses = nn.ModuleList([
+            MODELS.build(aux_cfg_with_tasks(cfg, self.tasks))
+            for cfg in auxiliary_losses or []
+        ])
         self.task_weights = self._init_task_weights(task_weights or {})
         self.weight_deep_supervision = weight_deep_supervision
         self.ssl_tasks = self._build_ssl_tasks(ssl_tasks or [])
@@ -186,9 +255,10 @@ class MultiTaskEncoderDecoder(BaseSegmentor):
         heads = nn.ModuleDict()
         for cfg in cfgs:
             head = MODELS.build(cfg)
-            if not hasattr(head, 'setup') or not hasattr(head, 'loss_weight'):
-                raise TypeError(f'ssl_tasks entry {cfg.get("type")!r} is not '
-                                'an SSL head (see mmmtl.models.ssl)')
+            if not isinstance(head, BaseSSLHead):
+                raise TypeError(f'ssl_tasks entry {cfg.get("type")!r} builds '
+                                f'a {type(head).__name__}, not an SSL head '
+                                '(a subclass of mmmtl.models.ssl.BaseSSLHead)')
             if head.name in heads:
                 raise ValueError(f'ssl_tasks has two tasks named '
                                  f'{head.name!r}; give each a unique `name`')
@@ -251,7 +321,7 @@ class MultiTaskEncoderDecoder(BaseSegmentor):
     def _forward(self, inputs: Tensor,
                  data_samples: Optional[list] = None) -> Dict[str, Tensor]:
         """Raw per-task outputs (B, C_t, h, w) of the head (no resizing)."""
-        return self.decode_head.forward(self.extract_feat(inputs))['preds']
+        return self.decode_head.forward(self.extract_feat(inputs)).preds
 
     def encode_decode(self, inputs: Tensor,
                       batch_img_metas: List[dict]) -> Dict[str, Tensor]:

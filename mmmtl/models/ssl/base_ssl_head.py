@@ -100,7 +100,7 @@ def encode_features(modules: Mapping[str, nn.Module], images: Tensor,
     x = list(x)
     if head_task is None:
         return x[in_index]
-    feats = modules['decode_head'].forward(x).get('feats') or {}
+    feats = modules['decode_head'].forward(x).feats
     if head_task not in feats:
         raise KeyError(f'head_task={head_task!r}: the decode head returns no '
                        f'features for it (it returns {sorted(feats)})')

@@ -34,22 +34,22 @@ def test_shapes_deep_supervision_and_gradients(multi_scale):
     assert isinstance(head, CTALHead)
     head.train()
     out = head(_features())
-    assert set(out['preds']) == set(TASKS)
-    assert out['preds']['semseg'].shape == (2, 4, 4, 8)
-    assert out['preds']['normals'].shape == (2, 3, 4, 8)
-    assert out['feats']['depth'].shape == (2, 8, 4, 8)
-    assert out['feat_strides'] == {t: 8 for t in TASKS}
+    assert set(out.preds) == set(TASKS)
+    assert out.preds['semseg'].shape == (2, 4, 4, 8)
+    assert out.preds['normals'].shape == (2, 3, 4, 8)
+    assert out.feats['depth'].shape == (2, 8, 4, 8)
+    assert out.feat_strides == {t: 8 for t in TASKS}
     expected_ds = {'initial_s4', 'initial_s8', 'initial_s16',
                    'initial_s32'} if multi_scale else {'initial'}
-    assert set(out['deep_supervision']) == expected_ds
-    for name, preds in out['deep_supervision'].items():
+    assert set(out.deep_supervision) == expected_ds
+    for name, preds in out.deep_supervision.items():
         assert set(preds) == set(TASKS)
         assert preds['semseg'].shape[1] == 4
     if multi_scale:
-        assert out['deep_supervision']['initial_s16']['depth'].shape == \
+        assert out.deep_supervision['initial_s16']['depth'].shape == \
             (2, 1, 2, 4)
-    loss = sum(p.square().mean() for p in out['preds'].values()) + sum(
-        p.square().mean() for d in out['deep_supervision'].values()
+    loss = sum(p.square().mean() for p in out.preds.values()) + sum(
+        p.square().mean() for d in out.deep_supervision.values()
         for p in d.values())
     loss.backward()
     no_grad = [n for n, p in head.named_parameters() if p.grad is None]
@@ -57,7 +57,7 @@ def test_shapes_deep_supervision_and_gradients(multi_scale):
     head.eval()
     with torch.no_grad():
         out = head(_features())
-    assert 'deep_supervision' not in out
+    assert not out.deep_supervision
 
 
 def test_grouped_conv_sizes_follow_the_grid():
@@ -87,10 +87,10 @@ def test_released_wrapper_upsamples_and_reduces_channels():
     head.train()
     out = head(_features())
     # Predictions at twice the distillation resolution (stride 8 -> 4).
-    assert out['preds']['semseg'].shape == (2, 4, 8, 16)
-    assert out['feats']['depth'].shape == (2, 4, 8, 16)
-    assert out['feat_strides'] == {t: 4 for t in TASKS}
-    sum(p.square().mean() for p in out['preds'].values()).backward()
+    assert out.preds['semseg'].shape == (2, 4, 8, 16)
+    assert out.feats['depth'].shape == (2, 4, 8, 16)
+    assert out.feat_strides == {t: 4 for t in TASKS}
+    sum(p.square().mean() for p in out.preds.values()).backward()
     assert head.conv_in['semseg'].weight.grad is not None
     # Default: the paper's head, no wrapper.
     assert not hasattr(MODELS.build(_head_cfg()), 'conv_in')
@@ -120,7 +120,7 @@ def test_memory_efficient_head_matches_dense():
     with torch.no_grad():
         a, b = dense(feats), chunked(feats)
     for t in TASKS:
-        torch.testing.assert_close(b['preds'][t], a['preds'][t], rtol=1e-5,
+        torch.testing.assert_close(b.preds[t], a.preds[t], rtol=1e-5,
                                    atol=1e-5)
 
 

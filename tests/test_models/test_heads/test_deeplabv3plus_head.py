@@ -47,13 +47,13 @@ def test_shapes_sharing_and_gradients(shared):
     assert isinstance(head, DeepLabV3PlusHead)
     assert len(head.decoders) == (1 if shared else 2)
     out = head(features())
-    assert out['preds']['semseg'].shape == (2, 4, 8, 12)
-    assert out['preds']['depth'].shape == (2, 1, 8, 12)
-    assert out['feats']['semseg'].shape == (2, 16, 8, 12)
-    assert out['feat_strides'] == dict(semseg=4, depth=4)
+    assert out.preds['semseg'].shape == (2, 4, 8, 12)
+    assert out.preds['depth'].shape == (2, 1, 8, 12)
+    assert out.feats['semseg'].shape == (2, 16, 8, 12)
+    assert out.feat_strides == dict(semseg=4, depth=4)
     # shared: the tasks branch at one feature map (CompL)
-    assert (out['feats']['semseg'] is out['feats']['depth']) == shared
-    out['preds']['depth'].sum().backward()
+    assert (out.feats['semseg'] is out.feats['depth']) == shared
+    out.preds['depth'].sum().backward()
     depth_decoder = head.decoders['shared' if shared else 'depth']
     assert all(p.grad is not None for p in depth_decoder.parameters())
     assert head.predictors['semseg'].weight.grad is None

@@ -29,9 +29,9 @@ def test_final_head_option(head_type):
     out = head([torch.randn(2, 8, 8, 10), torch.randn(2, 16, 4, 5)])
     stride = kw.get('distill_stride', 4)
     size = (32 // stride, 40 // stride)
-    assert out['preds']['semseg'].shape == (2, 5, *size)
-    assert out['feats']['depth'].shape == (2, 8, *size)
-    assert set(out['deep_supervision']['initial']) == {'semseg', 'depth'}
+    assert out.preds['semseg'].shape == (2, 5, *size)
+    assert out.feats['depth'].shape == (2, 8, *size)
+    assert set(out.deep_supervision['initial']) == {'semseg', 'depth'}
     with pytest.raises(TypeError, match="final_head must be a config dict"):
         MODELS.build(dict(kw, final_head='aspp'))
     with pytest.raises(KeyError, match='Deeplab'):

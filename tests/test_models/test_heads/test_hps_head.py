@@ -14,8 +14,8 @@ def test_hps_head_decoders():
         head = HPSHead(decoder=dict(type=kind), **kw)
         assert type(head.decoders['depth']).__name__ == kind
         out = head(inputs)
-        assert out['preds']['semseg'].shape == (2, 5, 8, 10)
-        assert out['feats']['depth'].shape == (2, 8, 8, 10)
+        assert out.preds['semseg'].shape == (2, 5, 8, 10)
+        assert out.feats['depth'].shape == (2, 8, 8, 10)
     # ConvTaskDecoder (default): 1x1 reduction, then num_convs - 1 convs
     default = HPSHead(**kw).decoders['semseg']
     assert [m.conv.kernel_size for m in default] == [(1, 1), (3, 3)]

@@ -197,21 +197,21 @@ def test_head_outputs_train_and_eval():
     assert isinstance(head, MTCPHead)
     assert head.deep_supervision_weight == 0.5
     out = head(backbone_feats())
-    assert {t: tuple(p.shape) for t, p in out['preds'].items()} == {
+    assert {t: tuple(p.shape) for t, p in out.preds.items()} == {
         'semseg': (2, 4, 8, 10), 'depth': (2, 1, 8, 10),
         'normals': (2, 3, 8, 10)}
-    assert all(f.shape == (2, 16, 8, 10) for f in out['feats'].values())
-    assert out['feat_strides'] == {t: 4 for t in TASKS3}
-    ds = out['deep_supervision']
+    assert all(f.shape == (2, 16, 8, 10) for f in out.feats.values())
+    assert out.feat_strides == {t: 4 for t in TASKS3}
+    ds = out.deep_supervision
     assert sorted(ds) == ['srm1', 'srm2']
     assert ds['srm1']['depth'].shape == (2, 1, 2, 3)  # 1/16
     assert ds['srm2']['normals'].shape == (2, 3, 4, 5)  # 1/8
-    assert set(out['extra_losses']) == {'loss_coherence'}
+    assert set(out.extra_losses) == {'loss_coherence'}
     head.eval()
     with torch.no_grad():
         out = head(backbone_feats())
-    assert 'deep_supervision' not in out and 'extra_losses' not in out
-    assert out['preds']['semseg'].shape == (2, 4, 8, 10)
+    assert not out.deep_supervision and not out.extra_losses
+    assert out.preds['semseg'].shape == (2, 4, 8, 10)
 
 
 def test_head_coherence_loss_is_weighted_mean_of_cfms():
@@ -223,7 +223,7 @@ def test_head_coherence_loss_is_weighted_mean_of_cfms():
             lambda m, i, o: captured.append(o[1].detach()))
     out = head(backbone_feats())
     expected = 0.3 * torch.stack(captured).mean()
-    torch.testing.assert_close(out['extra_losses']['loss_coherence'],
+    torch.testing.assert_close(out.extra_losses['loss_coherence'],
                                expected)
 
 
@@ -236,9 +236,9 @@ def test_head_coherence_loss_is_weighted_mean_of_cfms():
 def test_head_ablations(kwargs, has_ds, has_coh):
     head = MODELS.build(tiny_head_cfg(**kwargs))
     out = head(backbone_feats())
-    assert ('deep_supervision' in out) == has_ds
-    assert ('extra_losses' in out) == has_coh
-    assert out['preds']['depth'].shape == (2, 1, 8, 10)
+    assert bool(out.deep_supervision) == has_ds
+    assert bool(out.extra_losses) == has_coh
+    assert out.preds['depth'].shape == (2, 1, 8, 10)
     assert hasattr(head, 'cfms') == kwargs.get('use_cfm', True)
 
 
@@ -274,7 +274,7 @@ def test_segmentor_losses_and_all_parameters_trained():
     name = head.losses['normals'].loss_name
     for ds in ('srm1', 'srm2'):
         expected = 0.5 * head.task_loss(
-            'normals', outputs['deep_supervision'][ds]['normals'], gt)
+            'normals', outputs.deep_supervision[ds]['normals'], gt)
         torch.testing.assert_close(losses[f'normals.{name}_{ds}'].detach(),
                                    expected)
     # every parameter receives a gradient (DDP without unused parameters)

@@ -52,21 +52,21 @@ def test_shapes_deep_supervision_and_gradients(feature_propagation):
     assert isinstance(head, MTINetHead)
     head.train()
     out = head(_features())
-    assert out['preds']['semseg'].shape == (2, 4, 8, 16)
-    assert out['feats']['normals'].shape == (2, 8, 8, 16)
-    assert out['feat_strides'] == {t: 4 for t in TASKS}
-    ds = out['deep_supervision']
+    assert out.preds['semseg'].shape == (2, 4, 8, 16)
+    assert out.feats['normals'].shape == (2, 8, 8, 16)
+    assert out.feat_strides == {t: 4 for t in TASKS}
+    ds = out.deep_supervision
     assert set(ds) == {'initial_s4', 'initial_s8', 'initial_s16',
                        'initial_s32'}
     assert ds['initial_s32']['depth'].shape == (2, 1, 1, 2)
     assert ds['initial_s8']['semseg'].shape == (2, 4, 4, 8)
-    loss = sum(p.mean() for p in out['preds'].values()) + sum(
+    loss = sum(p.mean() for p in out.preds.values()) + sum(
         p.mean() for d in ds.values() for p in d.values())
     loss.backward()
     assert [n for n, p in head.named_parameters() if p.grad is None] == []
     head.eval()
     with torch.no_grad():
-        assert 'deep_supervision' not in head(_features())
+        assert not head(_features()).deep_supervision
 
 
 def test_feature_propagation_adds_inputs_to_finer_heads():

@@ -55,18 +55,18 @@ def test_shapes_gradients_and_deep_supervision(stride):
     head.train()
     out = head(_features())
     h, w = 32 // stride, 64 // stride
-    assert out['preds']['semseg'].shape == (2, 4, h, w)
-    assert out['preds']['depth'].shape == (2, 1, h, w)
-    assert out['feats']['edge'].shape == (2, 8, h, w)
-    assert out['feat_strides'] == {t: stride for t in TASKS}
-    assert set(out['deep_supervision']['initial']) == set(TASKS)
-    loss = sum(p.mean() for p in out['preds'].values()) + sum(
-        p.mean() for p in out['deep_supervision']['initial'].values())
+    assert out.preds['semseg'].shape == (2, 4, h, w)
+    assert out.preds['depth'].shape == (2, 1, h, w)
+    assert out.feats['edge'].shape == (2, 8, h, w)
+    assert out.feat_strides == {t: stride for t in TASKS}
+    assert set(out.deep_supervision['initial']) == set(TASKS)
+    loss = sum(p.mean() for p in out.preds.values()) + sum(
+        p.mean() for p in out.deep_supervision['initial'].values())
     loss.backward()
     assert [n for n, p in head.named_parameters() if p.grad is None] == []
     head.eval()
     with torch.no_grad():
-        assert 'deep_supervision' not in head(_features())
+        assert not head(_features()).deep_supervision
 
 
 def test_bad_config():

@@ -68,19 +68,19 @@ def test_shapes_gradients_and_any_resolution():
     assert isinstance(head, PAPNetHead)
     head.train()
     out = head(_features())
-    assert out['preds']['normals'].shape == (2, 3, 4, 8)
-    assert out['feats']['depth'].shape == (2, 8, 4, 8)
-    assert out['feat_strides'] == {t: 8 for t in TASKS}
-    assert set(out['deep_supervision']) == {'initial'}
-    loss = sum(p.mean() for p in out['preds'].values()) + sum(
-        p.mean() for p in out['deep_supervision']['initial'].values())
+    assert out.preds['normals'].shape == (2, 3, 4, 8)
+    assert out.feats['depth'].shape == (2, 8, 4, 8)
+    assert out.feat_strides == {t: 8 for t in TASKS}
+    assert set(out.deep_supervision) == {'initial'}
+    loss = sum(p.mean() for p in out.preds.values()) + sum(
+        p.mean() for p in out.deep_supervision['initial'].values())
     loss.backward()
     assert [n for n, p in head.named_parameters() if p.grad is None] == []
     head.eval()
     with torch.no_grad():
         out = head(_features(1, 64, 96))
-    assert out['preds']['saliency'].shape == (1, 1, 8, 12)
-    assert 'deep_supervision' not in out
+    assert out.preds['saliency'].shape == (1, 1, 8, 12)
+    assert not out.deep_supervision
 
 
 def test_trains_in_segmentor_and_loss_decreases():

@@ -16,7 +16,7 @@ from mmmtl.models.losses.triplet_mining import (downsample_gt, mine_triplets,
                                                 triplet_loss_terms)
 from mmmtl.models.segmentors.multitask_encoder_decoder import \
     MultiTaskEncoderDecoder  # noqa: F401  (registers)
-from mmmtl.structures import TASKS, stack_gt, valid_mask
+from mmmtl.structures import TASKS, HeadOutputs, stack_gt, valid_mask
 from mmmtl.testing import TINY_TASKS, random_batch, random_sample, \
     tiny_model_cfg
 from mmmtl.testing.ccr_reference import reference_pair_loss
@@ -343,7 +343,8 @@ def head_outputs(tasks, b=2, c=8, h=8, w=10, seed=0):
     g = torch.Generator().manual_seed(seed)
     feats = {t: torch.randn(b, c, h, w, generator=g, requires_grad=True)
              for t in tasks}
-    return dict(feats=feats, feat_strides={t: 4 for t in tasks})
+    return HeadOutputs(preds={}, feats=feats,
+                       feat_strides={t: 4 for t in tasks})
 
 
 def samples(tasks, b=2, h=32, w=40):
@@ -408,9 +409,9 @@ def test_gradients_reach_only_target_features_and_projector(hub):
     res = loss(out, samples(tasks))
     assert set(res) == {'loss_ccr', 'ccr_semseg', 'ccr_lambda'}
     res['loss_ccr'].backward()
-    assert out['feats']['semseg'].grad.abs().sum() > 0
-    assert out['feats']['depth'].grad is None
-    assert out['feats']['normals'].grad is None
+    assert out.feats['semseg'].grad.abs().sum() > 0
+    assert out.feats['depth'].grad is None
+    assert out.feats['normals'].grad is None
     assert loss.projectors['semseg'][0].weight.grad.abs().sum() > 0
 
 
@@ -435,11 +436,11 @@ def test_missing_source_gt_and_wrong_stride(hub):
     only_semseg = samples(['semseg'])
     res = loss(out, only_semseg)  # depth gt absent: its pair gives 0
     assert res['ccr_semseg'].item() == 0.0 and res['ccr_depth'].item() > 0
-    out['feat_strides'] = dict(semseg=8, depth=8)
+    out.feat_strides = dict(semseg=8, depth=8)
     with pytest.raises(ValueError, match='wrong stride'):
         loss(out, samples(['semseg', 'depth']))
     with pytest.raises(KeyError, match='feats'):
-        loss(dict(preds={}), only_semseg)
+        loss(HeadOutputs(preds={}), only_semseg)
 
 
 def test_module_equals_reference_on_the_same_draw(hub):
@@ -450,14 +451,14 @@ def test_module_equals_reference_on_the_same_draw(hub):
                                 num_negatives=5, sampling_ratio=0.1,
                                 images_per_chunk=1).double()
     out = head_outputs(tasks)
-    out['feats'] = {t: f.double() for t, f in out['feats'].items()}
+    out.feats = {t: f.double() for t, f in out.feats.items()}
     data = samples(tasks)
     torch.manual_seed(11)
     res = loss(out, data)
     expected = 0.0
     torch.manual_seed(11)  # replay the anchor draws in the same order
     for target, source in loss.select_pairs(0):
-        proj = loss.project(out['feats'][target], target, source)
+        proj = loss.project(out.feats[target], target, source)
         gt = downsample_gt(stack_gt(data, TASKS[source]), (8, 10))
         valid = valid_mask(gt, TASKS[source])[:, 0].flatten(1)
         anchors, ok = zip(*[sample_anchors(valid[i:i + 1], 8)

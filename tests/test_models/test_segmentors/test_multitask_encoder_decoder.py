@@ -1,4 +1,6 @@
 """MultiTaskEncoderDecoder: losses, weights, prediction geometry."""
+import math
+
 import pytest
 import torch
 from mmseg.registry import MODELS
@@ -53,6 +55,66 @@ def test_task_weights_change_gradients():
     model.train(False)  # freeze BN statistics so both passes match
     g1, g3 = grad_with(1.0), grad_with(3.0)
     assert torch.allclose(g3, 3 * g1, rtol=1e-4, atol=1e-7)
+
+
+def test_uncertainty_weighting_hand_values():
+    """``uncertainty_weighting=True`` alone switches the scheme on: the model
+    optimises ``w_t exp(-s_t) L_t + s_t`` and logs ``w_t exp(-s_t)``."""
+    tasks = ('semseg', 'depth')
+    model = MODELS.build(tiny_model_cfg(tasks=tasks,
+                                        uncertainty_weighting=True,
+                                        task_weights=dict(semseg=3.0)))
+    assert set(model.log_variances) == set(tasks)
+    with torch.no_grad():
+        model.log_variances['depth'].fill_(math.log(2.0))
+    data = model.data_preprocessor(random_batch(tasks=tasks), True)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    name = model.decode_head.losses['depth'].loss_name
+    raw = losses['depth.unweighted']
+    torch.testing.assert_close(losses[f'depth.{name}'].detach(), 0.5 * raw)
+    torch.testing.assert_close(losses['semseg.loss_ce'].detach(),
+                               3.0 * losses['semseg.unweighted'])
+    # the effective weights are what the segmentor logs
+    assert losses['weight.depth'].item() == pytest.approx(0.5)
+    assert losses['weight.semseg'].item() == pytest.approx(3.0)
+    assert losses['depth.loss_log_var'].item() == pytest.approx(math.log(2))
+    # d/ds (exp(-s) L + s) = 1 - exp(-s) L
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    assert model.log_variances['depth'].grad.item() == pytest.approx(
+        1 - 0.5 * raw.item(), rel=1e-5)
+    assert model.task_weights == {'semseg': 3.0, 'depth': 1.0}
+    assert MODELS.build(tiny_model_cfg(tasks=tasks)).log_variances is None
+
+
+def test_tasks_written_once_on_the_model():
+    """``model.tasks`` fills the head's (and CCR's) tasks; disagreeing
+    lists and a missing list are refused."""
+    cfg = tiny_model_cfg(tasks=['semseg', 'depth'])
+    head = cfg['decode_head']
+    tasks = head.pop('tasks')
+    model = MODELS.build(dict(cfg, tasks=tasks, auxiliary_losses=[dict(
+        type='CrossTaskTripletLoss', in_channels=8)]))
+    assert model.tasks == model.decode_head.tasks == tasks
+    assert model.auxiliary_losses[0].tasks == tasks
+    assert 'tasks' not in head  # the config is not modified
+    with pytest.raises(ValueError, match='set `model.tasks`'):
+        MODELS.build(cfg)
+    with pytest.raises(ValueError, match=r"predicts tasks \['depth'\] but "
+                       r"model.tasks is \['semseg', 'depth'\]"):
+        MODELS.build(dict(cfg, tasks=tasks,
+                          decode_head=dict(head, tasks=['depth'])))
+    single = dict(cfg, tasks=['depth'],
+                  decode_head=dict(head, type='SingleTaskHead'))
+    single['decode_head'].pop('num_classes')
+    assert MODELS.build(single).decode_head.tasks == ['depth']
+    single['decode_head']['task'] = 'semseg'
+    with pytest.raises(ValueError, match="predicts tasks \\['semseg'\\]"):
+        MODELS.build(single)
+    with pytest.raises(ValueError, match='give `task` or `tasks`'):
+        MODELS.build(dict(single['decode_head'], tasks=['semseg']))
+    with pytest.raises(ValueError, match='predicts one task'):
+        MODELS.build(dict(single['decode_head'], task=None,
+                          tasks=['semseg', 'depth']))
 
 
 def test_unknown_task_weight_is_refused():

@@ -60,6 +60,10 @@ def test_ssl_task_config_errors():
     bad = dict(SSL[0], head_task='normals')
     with pytest.raises(ValueError, match="head_task='normals'"):
         MODELS.build(tiny_model_cfg(tasks=TASKS, ssl_tasks=[bad]))
+    # a registered module (with a loss_weight) that is no BaseSSLHead
+    not_ssl = dict(type='BalancedBCELoss', loss_name='loss_rot')
+    with pytest.raises(TypeError, match='not an SSL head .*BaseSSLHead'):
+        MODELS.build(tiny_model_cfg(tasks=TASKS, ssl_tasks=[not_ssl]))
     model = MODELS.build(tiny_model_cfg(tasks=TASKS, ssl_tasks=SSL))
     data = model.data_preprocessor(random_batch(tasks=TASKS), training=True)
     with pytest.raises(KeyError, match='CompositeDataset'):

@@ -56,7 +56,7 @@ def _reference(model, head, views, bank, dense_bank, ids):
     neck = head.projector
     with torch.no_grad():
         def run(x):
-            f = model.decode_head.forward(model.backbone(x))['feats']['depth']
+            f = model.decode_head.forward(model.backbone(x)).feats['depth']
             g = neck.mlp(f.mean(dim=(2, 3)))
             pooled = F.adaptive_avg_pool2d(f, 2)  # num_grid = 2
             dense = neck.mlp2(pooled).flatten(2)  # B, D, 4
