@@ -491,3 +491,31 @@ def test_every_method_config_belongs_to_a_set():
     import glob
     paths = glob.glob(osp.join(REPO, 'configs/mtl_methods/*.py'))
     assert len(paths) == 17 * len(METHOD_CONFIG_SETS)
+
+
+def test_gram_over_column_blocks_equals_the_direct_product():
+    """The float64 Gram matrix summed over column blocks (bounded memory)
+    equals the product of the whole matrix, also when N is not a multiple
+    of the block."""
+    from mmmtl.engine.optim_wrappers.multitask_optim_wrapper import \
+        MultiTaskOptimWrapper
+    matrix = torch.randn(4, 1001, generator=torch.Generator().manual_seed(0))
+    reference = matrix.double() @ matrix.double().T
+    for chunk in (7, 1000, 1001, 1 << 18):
+        gram = MultiTaskOptimWrapper._gram(matrix, chunk=chunk)
+        assert gram.dtype == torch.float64
+        torch.testing.assert_close(gram, reference, rtol=1e-12, atol=1e-12)
+
+
+def test_flatten_into_writes_gradients_and_keeps_zeros_for_unused():
+    from mmmtl.engine.optim_wrappers.multitask_optim_wrapper import \
+        MultiTaskOptimWrapper
+    like = [torch.zeros(2, 3), torch.zeros(4), torch.zeros(1, 2)]
+    grads = [torch.arange(6.).view(2, 3), None,
+             torch.tensor([[7., 8.]], dtype=torch.bfloat16)]
+    row = torch.zeros(12)
+    MultiTaskOptimWrapper._flatten_into(row, grads, like)
+    expected = torch.cat([torch.arange(6.), torch.zeros(4),
+                          torch.tensor([7., 8.])])
+    assert torch.equal(row, expected)
+    assert torch.equal(row, MultiTaskOptimWrapper._flatten(grads, like))

@@ -432,6 +432,31 @@ class MultiTaskOptimWrapper(OptimWrapper):
             for g, t in zip(grads, like)
         ])
 
+    @staticmethod
+    def _flatten_into(row: Tensor, grads: Sequence[Optional[Tensor]],
+                      like: Sequence[Tensor]) -> None:
+        """Write gradients (zeros where None) into the float32 ``row`` of
+        shape (N,), ``N`` the total size of ``like``."""
+        offset = 0
+        for grad, tensor in zip(grads, like):
+            size = tensor.numel()
+            if grad is not None:
+                row[offset:offset + size].copy_(grad.reshape(-1))
+            offset += size
+
+    @staticmethod
+    def _gram(matrix: Tensor, chunk: int = 1 << 18) -> Tensor:
+        """``matrix @ matrix.T`` in float64 for a (T, N) float32 matrix,
+        summed over column blocks of ``chunk``: the float64 copy held at a
+        time is ``T x chunk``, not two of ``T x N`` (which set the peak
+        memory of representation mode before the encoder's backward)."""
+        gram = matrix.new_zeros((len(matrix), len(matrix)),
+                                dtype=torch.float64)
+        for start in range(0, matrix.shape[1], chunk):
+            block = matrix[:, start:start + chunk].double()
+            gram += block @ block.T
+        return gram
+
     def _local_params(self) -> List[Tensor]:
         """Parameters that take the task losses' ordinary gradients: in
         parameter mode every trainable one outside ``shared_modules``; in
@@ -467,26 +492,26 @@ class MultiTaskOptimWrapper(OptimWrapper):
         # saved activations, as after an ordinary backward pass
         last = max([i for i, v in enumerate(task_losses)
                     if v is not None and v.requires_grad], default=-1)
-        rows: List[Tensor] = []
+        # (T, N) float32, unscaled; rows written in place (no stacked copy)
+        matrix = targets[0].new_zeros((len(task_losses), numel),
+                                      dtype=torch.float32)
         local_grads: List[Optional[Sequence[Optional[Tensor]]]] = []
         for index, value in enumerate(task_losses):
             if value is None or not value.requires_grad:
-                rows.append(targets[0].new_zeros(numel, dtype=torch.float32))
                 local_grads.append(None)
                 continue
             grads = torch.autograd.grad(
                 value * (factor * scale), targets + local,
                 retain_graph=index != last or extra_scaled is not None,
                 allow_unused=True)
-            rows.append(self._flatten(grads[:num_targets], targets) / scale)
+            self._flatten_into(matrix[index], grads[:num_targets], targets)
+            matrix[index].div_(scale)
             if task_specific:  # weighted once the weights are known
                 local_grads.append(grads[num_targets:])
             else:  # ordinary gradient: accumulate now, keep no copy
                 self._add_grads(local, grads[num_targets:])
                 local_grads.append(None)
             del grads
-        matrix = torch.stack(rows)  # (T, N), unscaled
-        del rows
         extra_row = None
         if extra_scaled is not None:
             extra_row = self._flatten(
@@ -500,9 +525,9 @@ class MultiTaskOptimWrapper(OptimWrapper):
                 all_reduce(stacked, op='mean')
                 matrix = stacked[:len(task_losses)]
                 extra_row = None if extra_row is None else stacked[-1]
-            gram = matrix.double() @ matrix.double().T
+            gram = self._gram(matrix)
         else:
-            gram = matrix.double() @ matrix.double().T
+            gram = self._gram(matrix)
             if world > 1:
                 all_reduce(gram, op='sum')
                 gram = gram / world**2
@@ -522,6 +547,7 @@ class MultiTaskOptimWrapper(OptimWrapper):
             direction = weights.to(matrix) @ matrix
             local_coeffs = self.method.task_specific_weights(
                 weights, global_losses.cpu())
+        del matrix  # only the direction is needed from here on
         self.method.last_weights = weights
         self._last_gram = gram.detach().cpu()
         if extra_row is not None:
