@@ -427,10 +427,10 @@ class MultiTaskOptimWrapper(OptimWrapper):
     def _flatten(grads: Sequence[Optional[Tensor]],
                  like: Sequence[Tensor]) -> Tensor:
         """Concatenate gradients (zeros where None) in float32."""
-        return torch.cat([
-            (g if g is not None else torch.zeros_like(t)).reshape(-1).float()
-            for g, t in zip(grads, like)
-        ])
+        row = like[0].new_empty(sum(t.numel() for t in like),
+                                dtype=torch.float32)
+        MultiTaskOptimWrapper._flatten_into(row, grads, like)
+        return row
 
     @staticmethod
     def _flatten_into(row: Tensor, grads: Sequence[Optional[Tensor]],
@@ -440,7 +440,9 @@ class MultiTaskOptimWrapper(OptimWrapper):
         offset = 0
         for grad, tensor in zip(grads, like):
             size = tensor.numel()
-            if grad is not None:
+            if grad is None:
+                row[offset:offset + size].zero_()
+            else:
                 row[offset:offset + size].copy_(grad.reshape(-1))
             offset += size
 
@@ -536,17 +538,14 @@ class MultiTaskOptimWrapper(OptimWrapper):
         if not finite:
             weights = torch.ones(len(matrix), dtype=torch.float64)
             direction = weights.to(matrix) @ matrix
-            local_coeffs = weights
         elif self.method.needs_gradient_matrix:
             direction, weights = self.method.aggregate(matrix,
                                                        global_losses.cpu())
-            local_coeffs = self.method.task_specific_weights(
-                weights, global_losses.cpu())
         else:
             weights = self.method.weights(gram.cpu(), global_losses.cpu())
             direction = weights.to(matrix) @ matrix
-            local_coeffs = self.method.task_specific_weights(
-                weights, global_losses.cpu())
+        local_coeffs = weights if not finite else \
+            self.method.task_specific_weights(weights, global_losses.cpu())
         del matrix  # only the direction is needed from here on
         self.method.last_weights = weights
         self._last_gram = gram.detach().cpu()
